@@ -1,0 +1,15 @@
+// Package chain owns the agent's home store (Badger) and the source chain in
+// it: an append-only sequence of signed actions (DESIGN §4), their entries,
+// and the indexes (by hash, by entry type, by target) that make opening and
+// lookups independent of the chain's length. It also offers small side stores
+// in the same database for data that is kept in the home but is not on the
+// chain (inbox, audit log, address book).
+//
+// Guarantees: an append writes the entry, the action, its indexes and the new
+// head in one synced Badger transaction; appends are serialized, so no two
+// actions share a seq. Verify re-derives every hash and signature and names
+// the first bad action. Only one process opens a home at a time; Open waits
+// for the home (bounded by Options.LockTimeout) instead of failing.
+//
+// A *Chain is safe for concurrent use by multiple goroutines.
+package chain

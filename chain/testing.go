@@ -1,0 +1,28 @@
+package chain
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// FlipStoredByte corrupts one byte of the stored action seq (offset counts
+// into signature ‖ action). It exists for integrity tests of this package and
+// of the CLI; nothing in the program calls it.
+func FlipStoredByte(c *Chain, seq uint64, offset int) error {
+	k := seqKey(nsAction, nil, seq)
+	return c.db.Update(func(txn *badger.Txn) error {
+		v, err := txnGet(txn, k)
+		if err != nil {
+			return err
+		}
+		if offset >= len(v) {
+			return fmt.Errorf("offset %d past %d bytes", offset, len(v))
+		}
+		v[offset] ^= 0x01
+		return txn.Set(k, v)
+	})
+}
+
+var _ = binary.BigEndian
