@@ -31,14 +31,14 @@ const (
 // Action is one link of the chain. Its canonical encoding is deterministic
 // CBOR with small integer map keys; the action hash is BLAKE2b-256 of it.
 type Action struct {
-	Seq       uint64        `cbor:"1,keyasint"`
-	Prev      []byte        `cbor:"2,keyasint"` // empty for seq 0
-	Timestamp int64         `cbor:"3,keyasint"` // µs since the Unix epoch
+	Seq       uint64         `cbor:"1,keyasint"`
+	Prev      []byte         `cbor:"2,keyasint"` // empty for seq 0
+	Timestamp int64          `cbor:"3,keyasint"` // µs since the Unix epoch
 	Author    keys.PublicKey `cbor:"4,keyasint"`
-	Type      ActionType    `cbor:"5,keyasint"`
-	EntryType string        `cbor:"6,keyasint"`
-	EntryHash keys.Hash     `cbor:"7,keyasint"`
-	Target    []byte        `cbor:"8,keyasint,omitempty"` // update/delete only
+	Type      ActionType     `cbor:"5,keyasint"`
+	EntryType string         `cbor:"6,keyasint"`
+	EntryHash keys.Hash      `cbor:"7,keyasint"`
+	Target    []byte         `cbor:"8,keyasint,omitempty"` // update/delete only
 }
 
 // Record is a stored action with its hash and signature.

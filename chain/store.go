@@ -18,10 +18,10 @@ import (
 
 // Errors for callers to map to exit codes.
 var (
-	ErrNoIdentity = errors.New("no identity")       // the home has no chain yet
-	ErrExists     = errors.New("identity exists")   // Init on an initialised home
+	ErrNoIdentity = errors.New("no identity")     // the home has no chain yet
+	ErrExists     = errors.New("identity exists") // Init on an initialised home
 	ErrBusy       = errors.New("in use by another n2n process")
-	ErrWrongKey   = errors.New("wrong passphrase")  // encryption key does not open the store
+	ErrWrongKey   = errors.New("wrong passphrase") // encryption key does not open the store
 	ErrNotFound   = errors.New("not found")
 	ErrAmbiguous  = errors.New("ambiguous prefix")
 	ErrReadOnly   = errors.New("opened read-only")
