@@ -1,0 +1,57 @@
+# n2n — see README.md. Every target works on a fresh clone.
+GO       ?= go
+PREFIX   ?= /usr/local
+BIN      := bin/n2n
+export CGO_ENABLED := 0
+LDFLAGS  := -s -w -X github.com/n2n-dev/n2n/cmd.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+FUZZTIME ?= 10s
+
+.PHONY: all build test unit e2e fuzz bench lint completions man docs check demo install clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# What CI runs: unit tests and the end-to-end testscripts.
+test: build
+	$(GO) test -count=1 ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /testscripts)
+
+e2e:
+	$(GO) test -count=1 ./testscripts
+
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzDecodeID -fuzztime $(FUZZTIME) ./keys
+	$(GO) test -run XXX -fuzz FuzzDecodeAction -fuzztime $(FUZZTIME) ./chain
+
+bench:
+	$(GO) test -run XXX -bench . -benchtime 1x ./... >/dev/null
+	$(GO) test -run XXX -bench . ./chain ./keys
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+docs completions man:
+	$(GO) run ./tools/gendocs .
+
+# Generated files must match what the code generates.
+check: lint test
+	@tmp=$$(mktemp -d) && $(GO) run ./tools/gendocs $$tmp && \
+	  diff -r $$tmp/man man && diff -r $$tmp/completions completions && rm -rf $$tmp || \
+	  { echo "man/ or completions/ are stale: run 'make docs'"; exit 1; }
+
+demo: build
+	./demo.sh
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/n2n
+	install -m 0644 man/n2n.1 $(DESTDIR)$(PREFIX)/share/man/man1/n2n.1
+
+clean:
+	rm -rf bin

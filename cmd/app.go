@@ -1,0 +1,213 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/n2n-dev/n2n/output"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Main runs the program with the process's arguments and streams and returns
+// the exit status.
+func Main() int {
+	return Run(os.Args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+// Run is Main with explicit arguments and streams.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Everything n2n creates in the home is private to its owner.
+	unix.Umask(0o077)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	app := newApp(e)
+	err := app.RunContext(ctx, hoistGlobals(args, app.Flags))
+	if err == nil {
+		return exitOK
+	}
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%w: %v", context.Canceled, err)
+	}
+	code, hint := classify(err)
+	if e.io == nil { // flags were never parsed: plain diagnostics
+		e.io, _ = output.New(stdin, stdout, stderr, false, "never")
+	}
+	e.io.Error(code, err.Error(), hint)
+	return code
+}
+
+// env is what every command gets: the streams and the global flags.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	io             *output.IO
+
+	home        string
+	timeout     time.Duration
+	dialTimeout time.Duration
+	bootstrap   []string
+	noDaemon    bool
+	passFile    string
+}
+
+func envOf(c *cli.Context) *env { return c.App.Metadata["env"].(*env) }
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "home", Usage: "agent home `DIR` (default $XDG_DATA_HOME/n2n)", EnvVars: []string{"N2N_HOME"}},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line"},
+		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "`D`uration to wait for a reply once connected (and for a busy home)"},
+		&cli.DurationFlag{Name: "dial-timeout", Value: 10 * time.Second, Usage: "`D`uration to wait for an address that does not answer"},
+		&cli.StringSliceFlag{Name: "bootstrap", Usage: "DHT bootstrap peer `ADDR` (multiaddr with /p2p/; repeatable)", EnvVars: []string{"N2N_BOOTSTRAP"}},
+		&cli.BoolFlag{Name: "no-daemon", Usage: "do not use a running 'n2n serve'; open the home directly"},
+		&cli.StringFlag{Name: "passphrase-file", Usage: "read the home's passphrase from `FILE` (N2N_PASSPHRASE holds the passphrase itself)"},
+		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour: auto, always or never (NO_COLOR is honoured)"},
+		cli.HelpFlag,
+	}
+}
+
+// commands is the command list, in help order.
+func commands() []*cli.Command {
+	return []*cli.Command{
+		initCommand(),
+		idCommand(),
+		commitCommand(),
+		chainCommand(),
+		versionCommand(),
+		completionCommand(),
+		helpCommand(),
+	}
+}
+
+func newApp(e *env) *cli.App {
+	app := &cli.App{
+		Name:      "n2n",
+		Usage:     "end-to-end encrypted messages and capability-secured calls between agents",
+		UsageText: "n2n [global options] command [command options] [arguments...]",
+		Description: "n2n sends direct, end-to-end encrypted messages and makes capability-secured\n" +
+			"calls between agents identified by public keys (agent IDs, uhCAk…). Each agent\n" +
+			"keeps a signed, append-only source chain in its home; grants and claims are\n" +
+			"recorded there. Global options may also follow the command name.",
+		Version:              version(),
+		HideVersion:          true,
+		Flags:                globalFlags(),
+		Commands:             commands(),
+		Reader:               e.stdin,
+		Writer:               e.stdout,
+		ErrWriter:            e.stderr,
+		Metadata:             map[string]any{"env": e},
+		EnableBashCompletion: false,
+		ExitErrHandler:       func(*cli.Context, error) {}, // Run maps errors to statuses
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return withHint(err, exitUsage, "see 'n2n help'")
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			// Reported by Action below (CommandNotFound cannot return an error).
+		},
+		Before: func(c *cli.Context) error { return e.setup(c) },
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return withHint(fmt.Errorf("unknown command %q", c.Args().First()), exitUsage, "see 'n2n help'")
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+	return app
+}
+
+func (e *env) setup(c *cli.Context) error {
+	var err error
+	if e.io, err = output.New(e.stdin, e.stdout, e.stderr, c.Bool("json"), c.String("color")); err != nil {
+		return usagef("%v", err)
+	}
+	e.home = c.String("home")
+	if e.home == "" {
+		e.home = defaultHome()
+	}
+	if e.home, err = filepath.Abs(e.home); err != nil {
+		return err
+	}
+	e.timeout = c.Duration("timeout")
+	e.dialTimeout = c.Duration("dial-timeout")
+	e.bootstrap = c.StringSlice("bootstrap")
+	e.noDaemon = c.Bool("no-daemon")
+	e.passFile = c.String("passphrase-file")
+	if e.timeout <= 0 || e.dialTimeout <= 0 {
+		return usagef("--timeout and --dial-timeout must be positive")
+	}
+	return nil
+}
+
+// hoistGlobals moves global flags given after the command name to the front,
+// so that "n2n id --json" means what it says. Arguments after "--" are left
+// alone (a payload may look like a flag).
+func hoistGlobals(args []string, flags []cli.Flag) []string {
+	if len(args) < 2 {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	front := []string{args[0]}
+	var rest []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		tv, global := takesValue[name]
+		if !strings.HasPrefix(a, "-") || !global {
+			rest = append(rest, a)
+			continue
+		}
+		front = append(front, a)
+		if tv && !hasValue && i+1 < len(args) {
+			i++
+			front = append(front, args[i])
+		}
+	}
+	return append(front, rest...)
+}
+
+func defaultHome() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "n2n")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "n2n")
+	}
+	return ".n2n"
+}
+
+// DocApp is the command tree for generating the man page and completions.
+func DocApp() *cli.App {
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	app := newApp(e)
+	app.Setup()
+	return app
+}
+
+// ExitCodes is the exit-status table, for the man page.
+func ExitCodes() [][2]string {
+	var out [][2]string
+	for _, x := range exitCodeTable {
+		out = append(out, [2]string{fmt.Sprint(x.code), x.meaning})
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/keys"
+)
+
+// Exit statuses: a documented contract (DESIGN §9, `n2n help exit-codes`,
+// the man page). Scripts treat any other code as failure.
+const (
+	exitOK           = 0
+	exitError        = 1
+	exitUsage        = 3
+	exitNotFound     = 4
+	exitUnreachable  = 5
+	exitTimeout      = 6
+	exitUnauthorized = 7
+	exitAuth         = 8
+	exitRemote       = 9
+	exitIntegrity    = 10
+	exitInterrupted  = 130
+)
+
+var exitCodeTable = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "ok (an empty list is ok)"},
+	{exitError, "error not covered below"},
+	{2, "never used on purpose: Go's own status for a panic"},
+	{exitUsage, "usage or bad input: bad flag, malformed or mistyped ID or ticket, payload over the limit"},
+	{exitNotFound, "not found locally: unknown grant, claim or hash; no identity (hint: n2n init)"},
+	{exitUnreachable, "unreachable: agent not resolved, or no address could be dialled"},
+	{exitTimeout, "timeout: connected, but no reply before --timeout"},
+	{exitUnauthorized, "unauthorized: the callee's capability check refused the call"},
+	{exitAuth, "authentication failed: wrong passphrase, handshake or signature did not verify"},
+	{exitRemote, "remote error: unknown function, handler failed, callee busy"},
+	{exitIntegrity, "chain integrity: chain verify found a bad action"},
+	{exitInterrupted, "interrupted"},
+}
+
+// exitError carries an explicit status and hint through the cli library.
+type exitErr struct {
+	code int
+	err  error
+	hint string
+}
+
+func (e *exitErr) Error() string { return e.err.Error() }
+func (e *exitErr) Unwrap() error { return e.err }
+
+// usagef is a usage error (exit 3).
+func usagef(format string, a ...any) error {
+	return &exitErr{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// withHint attaches a hint (and optionally a status; 0 keeps the mapped one).
+func withHint(err error, code int, hint string) error {
+	return &exitErr{code: code, err: err, hint: hint}
+}
+
+// errNoPassphrase: the home is encrypted and no passphrase source exists.
+var errNoPassphrase = errors.New("this home is encrypted and no passphrase was given")
+
+// classify maps an error to its exit status and a hint. It is the only place
+// that knows the table. An *exitErr in the chain overrides the status (when
+// non-zero) and the hint (when non-empty).
+func classify(err error) (code int, hint string) {
+	code, hint = classifyBase(err)
+	var ee *exitErr
+	if errors.As(err, &ee) {
+		if ee.code != 0 {
+			code = ee.code
+		}
+		if ee.hint != "" {
+			hint = ee.hint
+		}
+	}
+	return code, hint
+}
+
+func classifyBase(err error) (int, string) {
+	var ie *chain.IntegrityError
+	switch {
+	case errors.As(err, &ie):
+		return exitIntegrity, ""
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted, ""
+	case errors.Is(err, errNoPassphrase):
+		return exitAuth, "set N2N_PASSPHRASE or use --passphrase-file, or run on a terminal to be asked"
+	case errors.Is(err, chain.ErrWrongKey):
+		return exitAuth, ""
+	case errors.Is(err, chain.ErrNoIdentity):
+		return exitNotFound, "create one with 'n2n init' (or point --home / N2N_HOME at an existing home)"
+	case errors.Is(err, chain.ErrAmbiguous):
+		return exitUsage, "give more characters of the hash"
+	case errors.Is(err, chain.ErrNotFound):
+		return exitNotFound, ""
+	case errors.Is(err, keys.ErrChecksum):
+		return exitUsage, "check the ID for a typo"
+	case errors.Is(err, keys.ErrMalformed):
+		return exitUsage, ""
+	case errors.Is(err, chain.ErrBusy):
+		return exitError, "wait for the other command to finish, or raise --timeout"
+	case errors.Is(err, chain.ErrExists):
+		return exitError, "each home holds one identity; use another --home for a second agent"
+	}
+	return exitError, ""
+}

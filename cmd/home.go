@@ -1,0 +1,86 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/output"
+)
+
+// kdfFile holds the Argon2id parameters and salt of an encrypted home; its
+// presence is what marks a home as encrypted.
+const kdfFile = "kdf"
+
+// openHome opens the home's chain, read-only when the command only reads.
+func (e *env) openHome(ctx context.Context, readOnly bool) (*chain.Chain, error) {
+	if !chain.Exists(e.home) {
+		return nil, fmt.Errorf("%w in %s", chain.ErrNoIdentity, e.home)
+	}
+	key, err := e.storeKey()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	c, err := chain.Open(ctx, e.home, chain.Options{ReadOnly: readOnly, EncryptionKey: key, LockTimeout: e.timeout})
+	if errors.Is(err, chain.ErrWrongKey) {
+		return nil, fmt.Errorf("wrong passphrase for %s: %w", e.home, err)
+	}
+	if errors.Is(err, chain.ErrBusy) {
+		return nil, fmt.Errorf("home %s is in use by another n2n process: %w", e.home, chain.ErrBusy)
+	}
+	return c, err
+}
+
+// storeKey derives the store key of an encrypted home (nil for a plain one).
+func (e *env) storeKey() ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(e.home, kdfFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var kdf keys.KDF
+	if err := kdf.UnmarshalText(b); err != nil {
+		return nil, err
+	}
+	pass, err := e.passphrase(false)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pass)
+	return kdf.Key(pass), nil
+}
+
+// passphrase finds the passphrase: N2N_PASSPHRASE, --passphrase-file, or a
+// prompt on the terminal. It never comes from argv.
+func (e *env) passphrase(confirm bool) ([]byte, error) {
+	if p := os.Getenv("N2N_PASSPHRASE"); p != "" { // empty counts as unset
+		return []byte(p), nil
+	}
+	if e.passFile != "" {
+		b, err := os.ReadFile(e.passFile)
+		if err != nil {
+			return nil, usagef("--passphrase-file: %v", err)
+		}
+		b = bytes.TrimRight(b, "\r\n")
+		if len(b) == 0 {
+			return nil, usagef("--passphrase-file %s is empty", e.passFile)
+		}
+		return b, nil
+	}
+	p, err := output.ReadPassphrase("Passphrase for "+e.home+": ", confirm)
+	if errors.Is(err, output.ErrNoTTY) {
+		return nil, errNoPassphrase
+	}
+	if err == nil && len(p) == 0 {
+		return nil, usagef("empty passphrase")
+	}
+	return p, err
+}

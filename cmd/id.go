@@ -1,0 +1,37 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/n2n-dev/n2n/output"
+	"github.com/urfave/cli/v2"
+)
+
+func idCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "id",
+		Usage: "print this agent's ID",
+		Description: "Prints the agent ID (uhCAk…), the Ed25519 public key others use to reach\n" +
+			"this agent. With --json: agent_id, peer_id and the daemon's listen addresses.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("id takes no arguments")
+			}
+			return runID(c.Context, envOf(c))
+		},
+	}
+}
+
+func runID(ctx context.Context, e *env) error {
+	c, err := e.openHome(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	pub := c.Identity().Public()
+	if e.io.Mode == output.JSON {
+		return e.io.JSONLine(map[string]any{"agent_id": pub.String(), "peer_id": pub.PeerID(), "addrs": []string{}})
+	}
+	e.io.Println(pub.String())
+	return nil
+}

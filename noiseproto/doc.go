@@ -1,0 +1,51 @@
+// Package noiseproto owns n2n's session layer (DESIGN.md §6): the
+// Noise_IK_25519_ChaChaPoly_BLAKE2s handshake, on flynn/noise, over any
+// io.ReadWriter, and the framing of application frames of any size up to a
+// limit into Noise transport messages. It knows nothing of libp2p, requests
+// or capabilities.
+//
+// # Wire format
+//
+// The prologue is "n2n/1". Every Noise message is sent as its length (2 bytes,
+// big-endian) followed by the message, so no message exceeds Noise's 65535
+// bytes. Static keys are the X25519 forms of Ed25519 agent keys.
+//
+//	-> e, es, s, ss   payload: the initiator's agent key (32 bytes)   128 bytes
+//	<- e, ee, se      payload: empty                                   48 bytes
+//
+// An application frame of L bytes, 0 ≤ L ≤ the reader's limit, is one or more
+// transport messages. The first one's plaintext is L (4 bytes, big-endian)
+// followed by the frame's first min(L, 65515) bytes; each following one's
+// plaintext is the next min(remaining, 65519) bytes. Every message of a frame
+// but the last is therefore full, and the reader requires each to have exactly
+// the length that follows from L; anything else is an error.
+//
+// # Guarantees
+//
+//   - The initiator dials an agent key; Initiate succeeds only if the
+//     responder holds that key's X25519 private key.
+//   - The responder learns the initiator's agent key from message 1 and
+//     accepts only if the static key Noise authenticated is that key's X25519
+//     form. Message 1 can be replayed, and the responder cannot tell: so
+//     nothing rides in it but the key, and a responder must act only on
+//     transport messages, which a replayer can neither read nor forge.
+//   - HandshakeHash is equal on both sides and unique to the session; the rpc
+//     layer signs it, with the request, to bind the request to the session
+//     and to the caller's Ed25519 key.
+//   - A reader never allocates for a frame over its limit: it refuses the
+//     declared length first. Transport messages are authenticated, in order,
+//     each once.
+//   - Errors name no key material and no plaintext. Authentication failures
+//     wrap ErrHandshake; frame limits ErrFrameTooLarge; rejected transport
+//     messages ErrTransport.
+//   - Private keys (the static key's copy, the ephemeral key) are zeroed when
+//     the handshake ends and cipher keys on Session.Close, as far as Go lets:
+//     copies held inside crypto/ecdh, flynn/noise's chaining key and
+//     golang.org/x/crypto's AEAD are left to the garbage collector.
+//
+// # Concurrency
+//
+// Initiate and Accept block on the stream; bound them with a deadline on it.
+// A Session allows one WriteFrame and one ReadFrame at a time, concurrently
+// with each other. Close waits for both to return.
+package noiseproto

@@ -1,0 +1,253 @@
+package output
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+	"github.com/muesli/termenv"
+	"golang.org/x/term"
+)
+
+// Mode is how stdout is rendered.
+type Mode int
+
+// The three renderings of DESIGN §9.
+const (
+	Human Mode = iota // a terminal: styled
+	Plain             // a pipe: tab-separated, fixed column order, RFC 3339 times
+	JSON              // --json: one object per line
+)
+
+// IO carries the standard streams and how to render on them.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Mode     Mode
+	// ErrTTY and Color describe stderr/stdout styling.
+	Color bool
+
+	mu    sync.Mutex
+	style *lipgloss.Renderer
+}
+
+// New decides the rendering from the streams, --json and --color
+// (auto|always|never); NO_COLOR turns colour off unless --color=always.
+func New(in io.Reader, out, errw io.Writer, jsonMode bool, color string) (*IO, error) {
+	o := &IO{In: in, Out: out, Err: errw}
+	tty := isTerminal(out)
+	switch {
+	case jsonMode:
+		o.Mode = JSON
+	case tty:
+		o.Mode = Human
+	default:
+		o.Mode = Plain
+	}
+	switch color {
+	case "", "auto":
+		o.Color = tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	case "always":
+		o.Color = true
+	case "never":
+		o.Color = false
+	default:
+		return nil, fmt.Errorf("--color must be auto, always or never, not %q", color)
+	}
+	o.style = lipgloss.NewRenderer(out)
+	if o.Color {
+		o.style.SetColorProfile(termenv.ANSI256)
+	} else {
+		o.style.SetColorProfile(termenv.Ascii)
+	}
+	return o, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// IsTerminal reports whether r is a terminal (for "interactive" decisions).
+func IsTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Println writes one line of data to stdout.
+func (o *IO) Println(a ...any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fmt.Fprintln(o.Out, a...)
+}
+
+// Write writes raw bytes to stdout (reply payloads).
+func (o *IO) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.Out.Write(p)
+}
+
+// JSONLine writes v as one line of JSON to stdout.
+func (o *IO) JSONLine(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, err = fmt.Fprintf(o.Out, "%s\n", b)
+	return err
+}
+
+// Record prints one item: its JSON object in JSON mode, else its fields
+// tab-separated (Plain) or as "label  value" lines (Human).
+func (o *IO) Record(obj any, labels []string, values []string) error {
+	switch o.Mode {
+	case JSON:
+		return o.JSONLine(obj)
+	case Plain:
+		o.Println(strings.Join(values, "\t"))
+	default:
+		key := o.style.NewStyle().Bold(true)
+		var b strings.Builder
+		w := 0
+		for _, l := range labels {
+			w = max(w, len(l))
+		}
+		for i, l := range labels {
+			fmt.Fprintf(&b, "%s  %s\n", key.Render(fmt.Sprintf("%-*s", w, l)), values[i])
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		io.WriteString(o.Out, b.String())
+	}
+	return nil
+}
+
+// Table prints a list: a styled table on a terminal, tab-separated rows in a
+// pipe (no header), one JSON object per row with --json.
+func (o *IO) Table(header []string, rows [][]string, objs []any) error {
+	switch o.Mode {
+	case JSON:
+		for _, v := range objs {
+			if err := o.JSONLine(v); err != nil {
+				return err
+			}
+		}
+	case Plain:
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		for _, r := range rows {
+			fmt.Fprintln(o.Out, strings.Join(r, "\t"))
+		}
+	default:
+		if len(rows) == 0 {
+			return nil
+		}
+		head := o.style.NewStyle().Bold(true).Foreground(lipgloss.Color("6"))
+		cell := o.style.NewStyle().PaddingRight(2)
+		t := table.New().Headers(header...).Rows(rows...).
+			Border(lipgloss.HiddenBorder()).BorderTop(false).BorderBottom(false).
+			BorderLeft(false).BorderRight(false).BorderColumn(false).BorderHeader(false).
+			StyleFunc(func(row, col int) lipgloss.Style {
+				if row == table.HeaderRow {
+					return head.PaddingRight(2)
+				}
+				return cell
+			})
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		fmt.Fprintln(o.Out, t.Render())
+	}
+	return nil
+}
+
+// Time renders a time for the current mode: relative on a terminal, RFC 3339
+// otherwise.
+func (o *IO) Time(t time.Time, now time.Time) string {
+	if o.Mode != Human {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return Relative(t, now)
+}
+
+// Relative is "just now", "5 minutes ago", "3 days ago".
+func Relative(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 60*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return t.Format("2006-01-02")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// Bytes is how JSON carries a payload: text when it is valid UTF-8, else
+// base64 with an "encoding" field next to it.
+func Bytes(b []byte) (text string, encoding string) {
+	if utf8.Valid(b) {
+		return string(b), ""
+	}
+	return base64.StdEncoding.EncodeToString(b), "base64"
+}
+
+// Error prints a diagnostic: "n2n: error: …" and an optional hint, or with
+// --json one {"type":"error","code":N,"message":"…"} object.
+func (o *IO) Error(code int, msg, hint string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.Mode == JSON {
+		v := map[string]any{"type": "error", "code": code, "message": msg}
+		if hint != "" {
+			v["hint"] = hint
+		}
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(o.Err, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(o.Err, "n2n: error: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(o.Err, "n2n: hint: %s\n", hint)
+	}
+}
+
+// Warn prints "n2n: warning: …" on stderr.
+func (o *IO) Warn(format string, a ...any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fmt.Fprintf(o.Err, "n2n: warning: "+format+"\n", a...)
+}
+
+// Info prints a progress or status line on stderr.
+func (o *IO) Info(format string, a ...any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fmt.Fprintf(o.Err, format+"\n", a...)
+}
+
+// Bold styles s for a terminal (and leaves it as is elsewhere).
+func (o *IO) Bold(s string) string { return o.style.NewStyle().Bold(true).Render(s) }
+
+// Faint styles s dimly for a terminal.
+func (o *IO) Faint(s string) string { return o.style.NewStyle().Faint(true).Render(s) }

@@ -1,0 +1,185 @@
+package testscripts
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/cmd"
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"n2n": func() {
+			// Test-only knob, set only here: a cheap passphrase KDF.
+			keys.SetKDFCostForTests()
+			os.Exit(cmd.Main())
+		},
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 ".",
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("N2N_HOME", filepath.Join(e.WorkDir, "home"))
+			e.Setenv("HOME", e.WorkDir)
+			e.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode":  cmdExitcode,
+			"waitfile":  cmdWaitfile,
+			"repeat":    cmdRepeat,
+			"corrupt":   cmdCorrupt,
+			"nosecrets": cmdNoSecrets,
+			"setvar":    cmdSetvar,
+		},
+	})
+}
+
+// exitcode N prog args...: run prog and insist on exit status N exactly.
+// stdout and stderr are kept for the following stdout/stderr checks.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N prog [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exitcode: %v", err)
+	}
+	if got != want {
+		ts.Logf("stderr: %s", ts.ReadFile("stderr"))
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// waitfile FILE [TIMEOUT]: wait until FILE exists and is not empty.
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitfile FILE [timeout]")
+	}
+	timeout := 30 * time.Second
+	if len(args) == 2 {
+		var err error
+		if timeout, err = time.ParseDuration(args[1]); err != nil {
+			ts.Fatalf("waitfile: %v", err)
+		}
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ts.Fatalf("waitfile: %s did not appear within %v", args[0], timeout)
+}
+
+// repeat N prog args...: run prog N times in a row; every run must exit 0.
+func cmdRepeat(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: repeat N prog [args...]")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("repeat: %v", err)
+	}
+	for i := 0; i < n; i++ {
+		if err := ts.Exec(args[1], args[2:]...); err != nil {
+			ts.Fatalf("repeat: run %d of %d: %v\n%s", i+1, n, err, ts.ReadFile("stderr"))
+		}
+	}
+}
+
+// corrupt HOME SEQ OFFSET: flip one byte of a stored action (signature ‖
+// action encoding) in an unencrypted home that no process holds.
+func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: corrupt HOME SEQ OFFSET")
+	}
+	seq, _ := strconv.ParseUint(args[1], 10, 64)
+	off, _ := strconv.Atoi(args[2])
+	c, err := chain.Open(context.Background(), ts.MkAbs(args[0]), chain.Options{LockTimeout: 5 * time.Second})
+	ts.Check(err)
+	defer c.Close()
+	ts.Check(chain.FlipStoredByte(c, seq, off))
+}
+
+// nosecrets HOME [STRING...]: the home's private key (read with the
+// passphrase in $N2N_PASSPHRASE) and each STRING must not appear in plain
+// text in any file of the home.
+func cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: nosecrets HOME [STRING...]")
+	}
+	home := ts.MkAbs(args[0])
+	b, err := os.ReadFile(filepath.Join(home, "kdf"))
+	ts.Check(err)
+	var kdf keys.KDF
+	ts.Check(kdf.UnmarshalText(b))
+	keys.SetKDFCostForTests()
+	key := kdf.Key([]byte(ts.Getenv("N2N_PASSPHRASE")))
+	c, err := chain.Open(context.Background(), home, chain.Options{ReadOnly: true, EncryptionKey: key, LockTimeout: 5 * time.Second})
+	ts.Check(err)
+	seed := c.Identity().Seed()
+	c.Close()
+	needles := [][]byte{seed, c.Identity().PrivateKey()}
+	for _, s := range args[1:] {
+		needles = append(needles, []byte(s))
+	}
+	err = filepath.Walk(home, func(path string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, n := range needles {
+			if bytes.Contains(data, n) {
+				return fmt.Errorf("secret %d found in plain text in %s", i, strings.TrimPrefix(path, home))
+			}
+		}
+		return nil
+	})
+	ts.Check(err)
+}
+
+// setvar NAME REGEXP: set $NAME to the first submatch of REGEXP (or the whole
+// match) in the last command's stdout.
+func cmdSetvar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: setvar NAME REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
+	if m == nil {
+		ts.Fatalf("setvar: no match for %q in stdout", args[1])
+	}
+	ts.Setenv(args[0], m[len(m)-1])
+}
