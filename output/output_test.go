@@ -1,0 +1,77 @@
+package output
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newTest(t *testing.T, json bool, color string) (*IO, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	o, err := New(strings.NewReader(""), &out, &errb, json, color)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, &out, &errb
+}
+
+func TestModes(t *testing.T) {
+	o, out, _ := newTest(t, false, "auto")
+	if o.Mode != Plain || o.Color {
+		t.Fatalf("a buffer is a pipe: mode %v color %v", o.Mode, o.Color)
+	}
+	o.Table([]string{"A", "B"}, [][]string{{"1", "x y"}, {"2", "z"}}, nil)
+	if out.String() != "1\tx y\n2\tz\n" {
+		t.Fatalf("plain table %q", out.String())
+	}
+	o, out, _ = newTest(t, true, "auto")
+	o.Table(nil, nil, []any{map[string]int{"a": 1}, map[string]int{"a": 2}})
+	if out.String() != "{\"a\":1}\n{\"a\":2}\n" {
+		t.Fatalf("json table %q", out.String())
+	}
+	if _, err := New(nil, out, out, false, "sometimes"); err == nil {
+		t.Fatal("bad --color accepted")
+	}
+}
+
+func TestError(t *testing.T) {
+	o, _, errb := newTest(t, false, "never")
+	o.Error(4, "no identity", "run n2n init")
+	if errb.String() != "n2n: error: no identity\nn2n: hint: run n2n init\n" {
+		t.Fatalf("%q", errb.String())
+	}
+	o, _, errb = newTest(t, true, "never")
+	o.Error(3, "bad", "")
+	if errb.String() != `{"code":3,"message":"bad","type":"error"}`+"\n" {
+		t.Fatalf("%q", errb.String())
+	}
+}
+
+func TestColorAlwaysStyles(t *testing.T) {
+	o, _, _ := newTest(t, false, "always")
+	if !strings.Contains(o.Bold("x"), "\x1b[") {
+		t.Fatal("--color=always did not style")
+	}
+	o, _, _ = newTest(t, false, "never")
+	if o.Bold("x") != "x" {
+		t.Fatal("--color=never styled")
+	}
+}
+
+func TestBytesAndTime(t *testing.T) {
+	if s, enc := Bytes([]byte("hé")); s != "hé" || enc != "" {
+		t.Fatal(s, enc)
+	}
+	if s, enc := Bytes([]byte{0xff, 0}); s != "/wA=" || enc != "base64" {
+		t.Fatal(s, enc)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if Relative(now.Add(-5*time.Minute), now) != "5 minutes ago" || Relative(now, now) != "just now" {
+		t.Fatal("relative")
+	}
+	o, _, _ := newTest(t, false, "never")
+	if o.Time(now, now) != "2026-01-02T03:04:05Z" {
+		t.Fatal(o.Time(now, now))
+	}
+}
