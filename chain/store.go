@@ -309,3 +309,13 @@ func (c *Chain) get(key []byte) ([]byte, error) {
 	}
 	return v, err
 }
+
+// WaitFree waits until no process holds home (bounded by timeout): how
+// "n2n stop" knows the daemon has closed its store.
+func WaitFree(ctx context.Context, home string, timeout time.Duration) error {
+	f, err := lockHome(ctx, home, true, timeout)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}

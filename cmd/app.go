@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/n2n-dev/n2n/output"
+	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
@@ -29,9 +31,20 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: output.IsTerminal(stdout)}
+	e.cwd, _ = os.Getwd()
+	return e.run(ctx, args)
+}
+
+// run runs one command line; in the daemon it runs forwarded commands.
+func (e *env) run(ctx context.Context, args []string) int {
 	app := newApp(e)
-	err := app.RunContext(ctx, hoistGlobals(args, app.Flags))
+	e.args = hoistGlobals(args, app.Flags)
+	err := app.RunContext(ctx, e.args)
+	var fw *forwarded
+	if errors.As(err, &fw) {
+		return fw.code // the daemon ran it and printed everything
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -40,7 +53,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	code, hint := classify(err)
 	if e.io == nil { // flags were never parsed: plain diagnostics
-		e.io, _ = output.New(stdin, stdout, stderr, false, "never")
+		e.io, _ = output.New(e.stdin, e.stdout, e.stderr, false, "never")
 	}
 	e.io.Error(code, err.Error(), hint)
 	return code
@@ -50,7 +63,16 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	stdoutTTY      bool
 	io             *output.IO
+	args           []string // the command line, global flags first
+	cwd            string   // of the invoking shell
+
+	// daemon is set when the command runs inside "n2n serve" (forwarded
+	// over the local socket, or a handler's own n2n command).
+	daemon *rpc.Daemon
+	// stopDaemon ends the daemon ("n2n stop" inside the daemon).
+	stopDaemon func()
 
 	home        string
 	timeout     time.Duration
@@ -83,6 +105,14 @@ func commands() []*cli.Command {
 		idCommand(),
 		commitCommand(),
 		chainCommand(),
+		serveCommand(),
+		stopCommand(),
+		statusCommand(),
+		sendCommand(),
+		inboxCommand(),
+		resolveCommand(),
+		pingCommand(),
+		peersCommand(),
 		versionCommand(),
 		completionCommand(),
 		helpCommand(),
@@ -127,15 +157,17 @@ func newApp(e *env) *cli.App {
 
 func (e *env) setup(c *cli.Context) error {
 	var err error
-	if e.io, err = output.New(e.stdin, e.stdout, e.stderr, c.Bool("json"), c.String("color")); err != nil {
+	if e.io, err = output.NewTTY(e.stdin, e.stdout, e.stderr, e.stdoutTTY, c.Bool("json"), c.String("color")); err != nil {
 		return usagef("%v", err)
 	}
-	e.home = c.String("home")
-	if e.home == "" {
-		e.home = defaultHome()
-	}
-	if e.home, err = filepath.Abs(e.home); err != nil {
-		return err
+	if e.daemon == nil {
+		e.home = c.String("home")
+		if e.home == "" {
+			e.home = defaultHome()
+		}
+		if e.home, err = filepath.Abs(e.home); err != nil {
+			return err
+		}
 	}
 	e.timeout = c.Duration("timeout")
 	e.dialTimeout = c.Duration("dial-timeout")
@@ -145,7 +177,7 @@ func (e *env) setup(c *cli.Context) error {
 	if e.timeout <= 0 || e.dialTimeout <= 0 {
 		return usagef("--timeout and --dial-timeout must be positive")
 	}
-	return nil
+	return e.maybeForward(c)
 }
 
 // hoistGlobals moves global flags given after the command name to the front,

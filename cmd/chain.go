@@ -92,11 +92,11 @@ func toActionJSON(r chain.Record) actionJSON {
 }
 
 func runChainLog(ctx context.Context, e *env) error {
-	c, err := e.openHome(ctx, true)
+	c, done, err := e.openHome(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	if e.io.Mode == output.JSON {
 		return c.Range(0, func(r chain.Record) error { return e.io.JSONLine(toActionJSON(r)) })
 	}
@@ -131,11 +131,11 @@ func runChainShow(ctx context.Context, e *env, text string) error {
 	if err != nil {
 		return err
 	}
-	c, err := e.openHome(ctx, true)
+	c, done, err := e.openHome(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	r, err := c.Lookup(ab)
 	if err != nil {
 		return fmt.Errorf("action %w", err)
@@ -176,11 +176,11 @@ func runChainShow(ctx context.Context, e *env, text string) error {
 }
 
 func runChainVerify(ctx context.Context, e *env) error {
-	c, err := e.openHome(ctx, true)
+	c, done, err := e.openHome(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	n, err := c.Verify()
 	if err != nil {
 		return err
@@ -194,10 +194,10 @@ func runChainVerify(ctx context.Context, e *env) error {
 }
 
 func runChainExport(ctx context.Context, e *env) error {
-	c, err := e.openHome(ctx, true)
+	c, done, err := e.openHome(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	return c.Range(0, func(r chain.Record) error { return e.io.JSONLine(toActionJSON(r)) })
 }

@@ -48,11 +48,11 @@ func runCommit(ctx context.Context, e *env, o commitOptions) error {
 			return err
 		}
 	}
-	c, err := e.openHome(ctx, false)
+	c, done, err := e.openHome(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	r, err := c.Append(chain.Draft{Type: chain.Create, EntryType: chain.AppPrefix + o.entryType, Entry: data})
 	if err != nil {
 		return err

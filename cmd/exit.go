@@ -7,6 +7,8 @@ import (
 
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/peers"
+	"github.com/n2n-dev/n2n/rpc"
 )
 
 // Exit statuses: a documented contract (DESIGN §9, `n2n help exit-codes`,
@@ -66,6 +68,16 @@ func withHint(err error, code int, hint string) error {
 // errNoPassphrase: the home is encrypted and no passphrase source exists.
 var errNoPassphrase = errors.New("this home is encrypted and no passphrase was given")
 
+// statusExit maps a callee's response status to the caller's exit status.
+var statusExit = map[rpc.Status]int{
+	rpc.StatusUnauthorized: exitUnauthorized,
+	rpc.StatusNotFound:     exitRemote,
+	rpc.StatusHandlerError: exitRemote,
+	rpc.StatusBusy:         exitRemote,
+	rpc.StatusBadRequest:   exitRemote,
+	rpc.StatusTimeout:      exitTimeout,
+}
+
 // classify maps an error to its exit status and a hint. It is the only place
 // that knows the table. An *exitErr in the chain overrides the status (when
 // non-zero) and the hint (when non-empty).
@@ -85,6 +97,10 @@ func classify(err error) (code int, hint string) {
 
 func classifyBase(err error) (int, string) {
 	var ie *chain.IntegrityError
+	var st *rpc.ErrStatus
+	if errors.As(err, &st) {
+		return statusExit[st.Status], ""
+	}
 	switch {
 	case errors.As(err, &ie):
 		return exitIntegrity, ""
@@ -106,6 +122,16 @@ func classifyBase(err error) (int, string) {
 		return exitUsage, ""
 	case errors.Is(err, chain.ErrBusy):
 		return exitError, "wait for the other command to finish, or raise --timeout"
+	case errors.Is(err, rpc.ErrTooLarge):
+		return exitUsage, "the limit is 16 MiB per message or call"
+	case errors.Is(err, rpc.ErrAuth), errors.Is(err, peers.ErrWrongPeer):
+		return exitAuth, "the agent at that address is not the one asked for"
+	case errors.Is(err, rpc.ErrTimeout):
+		return exitTimeout, "raise --timeout if the callee needs longer"
+	case errors.Is(err, peers.ErrUnreachable):
+		return exitUnreachable, "check the agent ID, --bootstrap, or add an address with 'n2n peers add'"
+	case errors.Is(err, peers.ErrBadAddress):
+		return exitUsage, ""
 	case errors.Is(err, chain.ErrExists):
 		return exitError, "each home holds one identity; use another --home for a second agent"
 	}

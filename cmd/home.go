@@ -18,23 +18,39 @@ import (
 const kdfFile = "kdf"
 
 // openHome opens the home's chain, read-only when the command only reads.
-func (e *env) openHome(ctx context.Context, readOnly bool) (*chain.Chain, error) {
+// Inside the daemon it is the daemon's open chain. Call done when finished.
+func (e *env) openHome(ctx context.Context, readOnly bool) (c *chain.Chain, done func(), err error) {
+	if e.daemon != nil {
+		return e.daemon.Chain, func() {}, nil
+	}
 	if !chain.Exists(e.home) {
-		return nil, fmt.Errorf("%w in %s", chain.ErrNoIdentity, e.home)
+		return nil, nil, fmt.Errorf("%w in %s", chain.ErrNoIdentity, e.home)
 	}
 	key, err := e.storeKey()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer clear(key)
-	c, err := chain.Open(ctx, e.home, chain.Options{ReadOnly: readOnly, EncryptionKey: key, LockTimeout: e.timeout})
+	c, err = chain.Open(ctx, e.home, chain.Options{ReadOnly: readOnly, EncryptionKey: key, LockTimeout: e.timeout})
 	if errors.Is(err, chain.ErrWrongKey) {
-		return nil, fmt.Errorf("wrong passphrase for %s: %w", e.home, err)
+		return nil, nil, fmt.Errorf("wrong passphrase for %s: %w", e.home, err)
 	}
 	if errors.Is(err, chain.ErrBusy) {
-		return nil, fmt.Errorf("home %s is in use by another n2n process: %w", e.home, chain.ErrBusy)
+		return nil, nil, fmt.Errorf("home %s is in use by another n2n process: %w", e.home, chain.ErrBusy)
 	}
-	return c, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
+}
+
+// path makes a file argument absolute against the invoking shell's
+// directory (a command run by the daemon has the daemon's).
+func (e *env) path(p string) string {
+	if p == "" || p == "-" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.cwd, p)
 }
 
 // storeKey derives the store key of an encrypted home (nil for a plain one).
@@ -65,7 +81,7 @@ func (e *env) passphrase(confirm bool) ([]byte, error) {
 		return []byte(p), nil
 	}
 	if e.passFile != "" {
-		b, err := os.ReadFile(e.passFile)
+		b, err := os.ReadFile(e.path(e.passFile))
 		if err != nil {
 			return nil, usagef("--passphrase-file: %v", err)
 		}

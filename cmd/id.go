@@ -23,11 +23,11 @@ func idCommand() *cli.Command {
 }
 
 func runID(ctx context.Context, e *env) error {
-	c, err := e.openHome(ctx, true)
+	c, done, err := e.openHome(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	pub := c.Identity().Public()
 	if e.io.Mode == output.JSON {
 		return e.io.JSONLine(map[string]any{"agent_id": pub.String(), "peer_id": pub.PeerID(), "addrs": []string{}})

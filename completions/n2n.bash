@@ -12,13 +12,22 @@ _n2n() {
     "chain show"|"chain show"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "completion"|"completion"\ *) words="bash zsh fish --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "chain log"|"chain log"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "peers add"|"peers add"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "resolve"|"resolve"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "version"|"version"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "commit"|"commit"\ *) words="--type --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "status"|"status"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "chain"|"chain"\ *) words="log show verify export" ;;
+    "serve"|"serve"\ *) words="--listen --addr-file --mdns --fn --detach --no-accept-claims --concurrency --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "inbox"|"inbox"\ *) words="--follow -f --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "peers"|"peers"\ *) words="add" ;;
     "init"|"init"\ *) words="--no-passphrase --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
-    "help"|"help"\ *) words="exit-codes init id commit chain version completion help" ;;
+    "stop"|"stop"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "send"|"send"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "ping"|"ping"\ *) words="--count -c --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "help"|"help"\ *) words="exit-codes init id commit chain serve stop status send inbox resolve ping peers version completion help" ;;
     "id"|"id"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
-    "") words="init id commit chain version completion help --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "") words="init id commit chain serve stop status send inbox resolve ping peers version completion help --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

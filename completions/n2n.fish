@@ -2,7 +2,7 @@
 
 function __fish_n2n_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i init id commit chain log show verify export version completion help
+        if contains -- $i init id commit chain log show verify export serve stop status send inbox resolve ping peers add version completion help
             return 1
         end
     end
@@ -37,6 +37,33 @@ complete -c n2n -n '__fish_seen_subcommand_from verify' -f -l help -s h -d 'show
 complete -r -c n2n -n '__fish_seen_subcommand_from chain' -a 'verify' -d 're-derive every hash and signature and check every link'
 complete -c n2n -n '__fish_seen_subcommand_from export' -f -l help -s h -d 'show help'
 complete -r -c n2n -n '__fish_seen_subcommand_from chain' -a 'export' -d 'print every action as one JSON object per line'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'serve' -d 'run the conductor: answer other agents, run handlers, serve local commands'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l listen -r -d 'listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l addr-file -r -d 'write the full multiaddrs (with /p2p/) to `FILE` once listening'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l mdns -d 'find peers on the local network without bootstrap'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l fn -r -d 'serve function `NAME=CMD` (run with /bin/sh -c; repeatable)'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l detach -d 'run in the background; return once ready'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l no-accept-claims -d 'refuse claims others deliver (n2n.receive_claim)'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l concurrency -r -d 'how many handlers may run at once (over it: busy)'
+complete -c n2n -n '__fish_seen_subcommand_from stop' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'stop' -d 'stop the daemon of this home'
+complete -c n2n -n '__fish_seen_subcommand_from status' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'status' -d 'describe the daemon of this home'
+complete -c n2n -n '__fish_seen_subcommand_from send' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'send' -d 'send a message to an agent and wait for its reply'
+complete -c n2n -n '__fish_seen_subcommand_from inbox' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'inbox' -d 'list received messages (those no receive function answered)'
+complete -c n2n -n '__fish_seen_subcommand_from inbox' -f -l follow -s f -d 'keep printing new messages (needs n2n serve)'
+complete -c n2n -n '__fish_seen_subcommand_from resolve' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'resolve' -d 'find an agent\'s addresses and say which step found them'
+complete -c n2n -n '__fish_seen_subcommand_from ping' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'ping' -d 'measure round trips to an agent'
+complete -c n2n -n '__fish_seen_subcommand_from ping' -f -l count -s c -r -d 'how many round trips'
+complete -c n2n -n '__fish_seen_subcommand_from peers' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'peers' -d 'list the address book, or add an address to it'
+complete -c n2n -n '__fish_seen_subcommand_from add' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_seen_subcommand_from peers' -a 'add' -d 'remember an address for an agent'
 complete -c n2n -n '__fish_seen_subcommand_from version' -f -l help -s h -d 'show help'
 complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'version' -d 'print the version of n2n'
 complete -c n2n -n '__fish_seen_subcommand_from completion' -f -l help -s h -d 'show help'

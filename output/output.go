@@ -42,8 +42,13 @@ type IO struct {
 // New decides the rendering from the streams, --json and --color
 // (auto|always|never); NO_COLOR turns colour off unless --color=always.
 func New(in io.Reader, out, errw io.Writer, jsonMode bool, color string) (*IO, error) {
+	return NewTTY(in, out, errw, isTerminal(out), jsonMode, color)
+}
+
+// NewTTY is New for streams that stand for a terminal elsewhere (a command
+// forwarded to the daemon): tty says whether stdout is one.
+func NewTTY(in io.Reader, out, errw io.Writer, tty, jsonMode bool, color string) (*IO, error) {
 	o := &IO{In: in, Out: out, Err: errw}
-	tty := isTerminal(out)
 	switch {
 	case jsonMode:
 		o.Mode = JSON
@@ -76,9 +81,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// IsTerminal reports whether r is a terminal (for "interactive" decisions).
-func IsTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// IsTerminal reports whether the stream s (a reader or writer) is a terminal.
+func IsTerminal(s any) bool {
+	f, ok := s.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -1,0 +1,71 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/rpc"
+	"github.com/urfave/cli/v2"
+)
+
+// socketName is the daemon's local socket in the home.
+const socketName = "n2n.sock"
+
+func (e *env) socket() string { return filepath.Join(e.home, socketName) }
+
+// local commands never go to the daemon: they do not touch the home, or
+// they are the daemon's own.
+var local = map[string]bool{
+	"": true, "serve": true, "init": true, "version": true, "completion": true, "help": true, "h": true,
+}
+
+// forwarded carries the exit status of a command the daemon ran.
+type forwarded struct{ code int }
+
+func (f *forwarded) Error() string { return "forwarded" }
+
+// maybeForward runs the command in the home's daemon when one is up
+// (DESIGN §1): same stdout, same exit status, no lock error.
+func (e *env) maybeForward(c *cli.Context) error {
+	name := c.Args().First()
+	if e.daemon != nil || e.noDaemon || local[name] {
+		return nil
+	}
+	if _, err := os.Stat(e.socket()); err != nil {
+		return nil
+	}
+	req := &rpc.LocalRequest{Args: e.args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, Env: map[string]string{}}
+	for _, k := range []string{"NO_COLOR", "TERM"} {
+		if v, ok := os.LookupEnv(k); ok {
+			req.Env[k] = v
+		}
+	}
+	code, err := rpc.Forward(c.Context, e.socket(), req, e.stdin, e.stdout, e.stderr)
+	if errors.Is(err, rpc.ErrNoDaemon) {
+		return nil // a stale socket: the one-shot path
+	}
+	if err != nil {
+		return err
+	}
+	if name == "stop" && code == exitOK {
+		// The daemon has begun to stop: return once it has let go of the home.
+		if err := chain.WaitFree(c.Context, e.home, e.timeout); err != nil {
+			return err
+		}
+	}
+	return &forwarded{code: code}
+}
+
+// runForwarded is the daemon's side: run a forwarded command line against
+// the daemon's home and node.
+func runForwarded(d *rpc.Daemon, home string, stop func()) rpc.LocalRunner {
+	return func(ctx context.Context, req *rpc.LocalRequest, stdin io.Reader, stdout, stderr io.Writer) int {
+		e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: req.StdoutTTY,
+			cwd: req.Cwd, daemon: d, home: home, stopDaemon: stop}
+		return e.run(ctx, req.Args)
+	}
+}

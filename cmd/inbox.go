@@ -1,0 +1,95 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/n2n-dev/n2n/output"
+	"github.com/n2n-dev/n2n/rpc"
+	"github.com/urfave/cli/v2"
+)
+
+func inboxCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "inbox",
+		Usage: "list received messages (those no receive function answered)",
+		Description: "Messages are kept in the home, not on the chain. With --follow, keeps printing\n" +
+			"messages as the daemon receives them, one per line.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new messages (needs n2n serve)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("inbox takes no arguments")
+			}
+			return runInbox(c.Context, envOf(c), c.Bool("follow"))
+		},
+	}
+}
+
+var errFollowNoDaemon = errors.New("inbox --follow needs a running daemon to receive messages")
+
+func runInbox(ctx context.Context, e *env, follow bool) error {
+	if follow && e.daemon == nil {
+		return withHint(errFollowNoDaemon, exitError, "start it with 'n2n serve --detach'")
+	}
+	var events <-chan rpc.Event
+	if follow { // subscribe before listing, so nothing falls in between
+		ch, stop := e.daemon.Events.Subscribe()
+		defer stop()
+		events = ch
+	}
+	c, done, err := e.openHome(ctx, true)
+	if err != nil {
+		return err
+	}
+	var last int64
+	now := time.Now()
+	err = rpc.Inbox{Store: c.Side("inbox")}.List(func(m *rpc.Message) error {
+		last = m.Time
+		return e.printMessage(m, now)
+	})
+	done()
+	if err != nil || !follow {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-events:
+			if ev.Kind == "message" && ev.Message.Time > last {
+				if err := e.printMessage(ev.Message, time.Now()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// printMessage prints one message on one line: in plain text a message
+// that is not one line of UTF-8 is quoted.
+func (e *env) printMessage(m *rpc.Message, now time.Time) error {
+	t := time.UnixMicro(m.Time)
+	if e.io.Mode == output.JSON {
+		text, enc := output.Bytes(m.Message)
+		v := map[string]any{"time": t.UTC().Format(time.RFC3339Nano), "from": m.From.String(), "message": text}
+		if enc != "" {
+			v["encoding"] = enc
+		}
+		return e.io.JSONLine(v)
+	}
+	e.io.Println(e.io.Time(t, now) + "\t" + m.From.String() + "\t" + oneLine(m.Message))
+	return nil
+}
+
+func oneLine(b []byte) string {
+	s := string(b)
+	if !utf8.Valid(b) || strconv.Quote(s) != `"`+s+`"` {
+		return strconv.Quote(s)
+	}
+	return s
+}

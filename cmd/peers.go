@@ -1,0 +1,87 @@
+package cmd
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/n2n-dev/n2n/peers"
+	"github.com/urfave/cli/v2"
+)
+
+func peersCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "peers",
+		Usage: "list the address book, or add an address to it",
+		Description: "The address book keeps, per agent, the addresses that worked (and those added\n" +
+			"by hand) with an expiry. It is tried before the DHT.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown peers subcommand %q (want add)", c.Args().First())
+			}
+			return runPeersList(c.Context, envOf(c))
+		},
+		Subcommands: []*cli.Command{{
+			Name:      "add",
+			Usage:     "remember an address for an agent",
+			ArgsUsage: "AGENT MULTIADDR",
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 2 {
+					return usagef("peers add takes AGENT and MULTIADDR")
+				}
+				return runPeersAdd(c.Context, envOf(c), c.Args().Get(0), c.Args().Get(1))
+			},
+		}},
+	}
+}
+
+func runPeersList(ctx context.Context, e *env) error {
+	c, done, err := e.openHome(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer done()
+	entries, err := (&peers.AddrBook{Store: c.Side("peers")}).List()
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	var objs []any
+	now := time.Now()
+	for _, en := range entries {
+		var addrs []string
+		for _, a := range en.Addrs {
+			addrs = append(addrs, a.String())
+		}
+		last := ""
+		if !en.LastOK.IsZero() {
+			last = e.io.Time(en.LastOK, now)
+		}
+		rows = append(rows, []string{en.Agent.String(), strings.Join(addrs, ","), last, e.io.Time(en.Expires, now)})
+		objs = append(objs, map[string]any{"agent_id": en.Agent.String(), "addrs": addrs, "last_ok": en.LastOK, "expires": en.Expires})
+	}
+	return e.io.Table([]string{"AGENT", "ADDRESSES", "LAST OK", "EXPIRES"}, rows, objs)
+}
+
+// manualTTL is how long an address added by hand is kept.
+const manualTTL = 30 * 24 * time.Hour
+
+func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
+	to, err := parseAgent(agent)
+	if err != nil {
+		return err
+	}
+	c, done, err := e.openHome(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	other, err := (&peers.AddrBook{Store: c.Side("peers")}).AddText(to, addr, manualTTL)
+	if err != nil {
+		return err
+	}
+	if other != nil {
+		e.io.Warn("%s names another agent (%s); connections there are authenticated as %s, so another agent answering fails", addr, other, to)
+	}
+	return nil
+}

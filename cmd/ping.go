@@ -1,0 +1,70 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/n2n-dev/n2n/output"
+	"github.com/n2n-dev/n2n/rpc"
+	"github.com/urfave/cli/v2"
+)
+
+func pingCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "ping",
+		Usage:     "measure round trips to an agent",
+		ArgsUsage: "AGENT",
+		Description: "Connects to AGENT and runs --count sessions, each a Noise IK handshake and\n" +
+			"one request, printing the round-trip time of each.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 3, Usage: "how many round trips"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("ping takes one AGENT")
+			}
+			if c.Int("count") < 1 {
+				return usagef("--count must be at least 1")
+			}
+			return runPing(c.Context, envOf(c), c.Args().First(), c.Int("count"))
+		},
+	}
+}
+
+func runPing(ctx context.Context, e *env, agent string, count int) error {
+	to, err := parseAgent(agent)
+	if err != nil {
+		return err
+	}
+	s, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	for i := 1; i <= count; i++ {
+		start := time.Now()
+		resp, src, err := s.client.Do(ctx, to, &rpc.Request{Kind: rpc.KindPing})
+		if err == nil {
+			err = resp.Err()
+		}
+		if err != nil {
+			return err
+		}
+		rtt := time.Since(start)
+		ms := float64(rtt.Microseconds()) / 1000
+		switch e.io.Mode {
+		case output.JSON:
+			err = e.io.JSONLine(map[string]any{"agent_id": to.String(), "seq": i, "rtt_ms": ms, "source": src.String()})
+		case output.Plain:
+			e.io.Println(strconv.Itoa(i) + "\t" + fmt.Sprintf("%.3fms", ms) + "\t" + src.String())
+		default:
+			e.io.Println(fmt.Sprintf("%d  %s  %s", i, e.io.Bold(fmt.Sprintf("%.3f ms", ms)), e.io.Faint("via "+src.String())))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

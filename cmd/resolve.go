@@ -1,0 +1,48 @@
+package cmd
+
+import (
+	"context"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+func resolveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "resolve",
+		Usage:     "find an agent's addresses and say which step found them",
+		ArgsUsage: "AGENT",
+		Description: "Tries, in order, a live connection of the daemon, the address book and the\n" +
+			"DHT (the agent's signed record and FindPeer), stopping at the first that\n" +
+			"connects. Prints the addresses and the step: connection, address book or dht.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("resolve takes one AGENT")
+			}
+			return runResolve(c.Context, envOf(c), c.Args().First())
+		},
+	}
+}
+
+func runResolve(ctx context.Context, e *env, agent string) error {
+	to, err := parseAgent(agent)
+	if err != nil {
+		return err
+	}
+	s, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	addrs, src, err := s.client.Node.Resolve(ctx, to, s.book)
+	if err != nil {
+		return err
+	}
+	var list []string
+	for _, a := range addrs {
+		list = append(list, a.String())
+	}
+	return e.io.Record(map[string]any{"agent_id": to.String(), "addrs": list, "source": src.String()},
+		[]string{"agent", "found by", "addresses"},
+		[]string{to.String(), src.String(), strings.Join(list, " ")})
+}

@@ -1,0 +1,260 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/n2n-dev/n2n/output"
+	"github.com/n2n-dev/n2n/peers"
+	"github.com/n2n-dev/n2n/rpc"
+	"github.com/urfave/cli/v2"
+)
+
+type serveOptions struct {
+	listen         []string
+	addrFile       string
+	mdns           bool
+	fns            map[string]string
+	detach         bool
+	noAcceptClaims bool
+	concurrency    int
+}
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run the conductor: answer other agents, run handlers, serve local commands",
+		Description: "Holds the home, listens for other agents (TCP and QUIC), joins the DHT and\n" +
+			"publishes this agent's record, runs function handlers under capability checks,\n" +
+			"and answers this home's other n2n commands on <home>/n2n.sock. Prints events\n" +
+			"(messages, claims) one per line. Stops on SIGINT, SIGTERM or 'n2n stop'.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "listen", Usage: "listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)"},
+			&cli.StringFlag{Name: "addr-file", Usage: "write the full multiaddrs (with /p2p/) to `FILE` once listening"},
+			&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network without bootstrap"},
+			&cli.StringSliceFlag{Name: "fn", Usage: "serve function `NAME=CMD` (run with /bin/sh -c; repeatable)"},
+			&cli.BoolFlag{Name: "detach", Usage: "run in the background; return once ready"},
+			&cli.BoolFlag{Name: "no-accept-claims", Usage: "refuse claims others deliver (n2n.receive_claim)"},
+			&cli.IntFlag{Name: "concurrency", Value: rpc.DefaultConcurrency, Usage: "how many handlers may run at once (over it: busy)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("serve takes no arguments")
+			}
+			o := serveOptions{
+				listen: c.StringSlice("listen"), addrFile: c.String("addr-file"), mdns: c.Bool("mdns"),
+				detach: c.Bool("detach"), noAcceptClaims: c.Bool("no-accept-claims"),
+				concurrency: c.Int("concurrency"), fns: map[string]string{},
+			}
+			for _, f := range c.StringSlice("fn") {
+				name, command, ok := strings.Cut(f, "=")
+				if !ok || !rpc.ValidFunctionName(name) || command == "" {
+					return usagef("--fn %q: want NAME=COMMAND with NAME like [a-z][a-z0-9_]*", f)
+				}
+				o.fns[name] = command
+			}
+			if o.concurrency < 1 {
+				return usagef("--concurrency must be at least 1")
+			}
+			return runServe(c.Context, envOf(c), o)
+		},
+	}
+}
+
+func runServe(ctx context.Context, e *env, o serveOptions) error {
+	if e.daemonAnswers() {
+		return withHint(fmt.Errorf("a daemon is already serving %s", e.home), exitError, "'n2n status' describes it, 'n2n stop' stops it")
+	}
+	if o.detach {
+		return e.detach(ctx)
+	}
+	c, done, err := e.openHome(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	node, err := peers.NewServer(ctx, peers.Options{
+		Identity: c.Identity(), Listen: o.listen, Bootstrap: e.bootstrap, MDNS: o.mdns, DialTimeout: e.dialTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	env := os.Environ()
+	d := &rpc.Daemon{Chain: c, Node: node, Functions: rpc.NewFunctions(e.home, o.fns, o.concurrency, env)}
+	if os.Getenv("N2N_DEBUG") != "" {
+		d.Debug = func(format string, args ...any) { e.io.Info("n2n: debug: "+format, args...) }
+	}
+	events, unsubscribe := d.Events.Subscribe()
+	defer unsubscribe()
+	d.Start(ctx)
+	defer d.Wait()
+
+	// We hold the home, so a socket file left here is stale.
+	os.Remove(e.socket())
+	ln, err := net.Listen("unix", e.socket())
+	if err != nil {
+		return fmt.Errorf("daemon socket: %w", err)
+	}
+	defer os.Remove(e.socket())
+	os.Chmod(e.socket(), 0o600)
+	localDone := make(chan error, 1)
+	go func() { localDone <- rpc.ServeLocal(ctx, ln, runForwarded(d, e.home, stop)) }()
+
+	if o.addrFile != "" {
+		if err := writeFileAtomic(e.path(o.addrFile), []byte(strings.Join(node.Addrs(), "\n")+"\n")); err != nil {
+			return fmt.Errorf("--addr-file: %w", err)
+		}
+	}
+	e.io.Info("n2n: serving %s on %s", c.Identity().Public(), strings.Join(node.Addrs(), " "))
+	for {
+		select {
+		case <-ctx.Done():
+			ln.Close()
+			<-localDone
+			return nil
+		case err := <-localDone:
+			return err
+		case ev := <-events:
+			e.printEvent(ev)
+		}
+	}
+}
+
+// printEvent prints one event line.
+func (e *env) printEvent(ev rpc.Event) {
+	switch {
+	case ev.Kind == "message" && ev.Message != nil:
+		if e.io.Mode == output.JSON {
+			text, enc := output.Bytes(ev.Message.Message)
+			v := map[string]any{"type": "message", "time": ev.Time.UTC().Format(time.RFC3339Nano), "from": ev.From.String(), "message": text}
+			if enc != "" {
+				v["encoding"] = enc
+			}
+			e.io.JSONLine(v)
+			return
+		}
+		e.io.Println("message\t" + ev.Time.UTC().Format(time.RFC3339) + "\t" + ev.From.String() + "\t" + oneLine(ev.Message.Message))
+	default:
+		if e.io.Mode == output.JSON {
+			e.io.JSONLine(map[string]any{"type": ev.Kind, "time": ev.Time.UTC().Format(time.RFC3339Nano), "from": ev.From.String(), "text": ev.Text})
+			return
+		}
+		e.io.Println(ev.Kind + "\t" + ev.Time.UTC().Format(time.RFC3339) + "\t" + ev.From.String() + "\t" + ev.Text)
+	}
+}
+
+// daemonAnswers reports whether a daemon answers on the home's socket.
+func (e *env) daemonAnswers() bool {
+	conn, err := net.DialTimeout("unix", e.socket(), time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// detach starts "n2n serve" (these flags, without --detach) in the
+// background, with its output in <home>/serve.log, and returns once its
+// socket answers — or with its log's last lines if it exits first.
+func (e *env) detach(ctx context.Context) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var args []string
+	for _, a := range e.args[1:] {
+		if a != "--detach" && a != "-detach" {
+			args = append(args, a)
+		}
+	}
+	if e.home != "" {
+		args = append([]string{"--home", e.home}, args...)
+	}
+	if err := os.MkdirAll(e.home, 0o700); err != nil {
+		return err
+	}
+	logPath := filepath.Join(e.home, "serve.log")
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	child := exec.Command(exe, args...)
+	child.Dir = e.cwd
+	child.Stdout, child.Stderr = logf, logf
+	child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if e.passFile == "" && os.Getenv("N2N_PASSPHRASE") == "" && e.storeEncrypted() {
+		// Ask here, where there is a terminal; the child gets it in its
+		// environment (never argv).
+		pass, err := e.passphrase(false)
+		if err != nil {
+			return err
+		}
+		child.Env = append(os.Environ(), "N2N_PASSPHRASE="+string(pass))
+		clear(pass)
+	}
+	if err := child.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	deadline := time.Now().Add(e.timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			tail, _ := os.ReadFile(logPath)
+			lines := strings.Split(strings.TrimSpace(string(tail)), "\n")
+			if len(lines) > 5 {
+				lines = lines[len(lines)-5:]
+			}
+			return fmt.Errorf("the daemon exited (%v): %s", err, strings.Join(lines, " / "))
+		case <-ctx.Done():
+			child.Process.Signal(syscall.SIGTERM)
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+		if e.daemonAnswers() {
+			e.io.Info("n2n: daemon started (pid %d, log %s)", child.Process.Pid, logPath)
+			child.Process.Release()
+			return nil
+		}
+	}
+	child.Process.Signal(syscall.SIGTERM)
+	return errors.New("the daemon did not become ready before --timeout")
+}
+
+func (e *env) storeEncrypted() bool {
+	_, err := os.Stat(filepath.Join(e.home, kdfFile))
+	return err == nil
+}
+
+// writeFileAtomic writes data to path through a temporary file and a rename,
+// so a reader never sees half of it.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,44 @@
+package cmd
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "describe the daemon of this home",
+		Description: "Prints the agent ID, the daemon's pid, listen addresses, connected agents and\n" +
+			"the size of its DHT routing table. Exits 1 when no daemon is running.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("status takes no arguments")
+			}
+			return runStatus(c.Context, envOf(c))
+		},
+	}
+}
+
+func runStatus(ctx context.Context, e *env) error {
+	d := e.daemon
+	if d == nil {
+		return withHint(errNoDaemon, exitError, "start it with 'n2n serve --detach'")
+	}
+	var connected []string
+	for _, a := range d.Node.ConnectedAgents() {
+		connected = append(connected, a.String())
+	}
+	addrs := d.Node.Addrs()
+	size := d.Node.RoutingTableSize()
+	return e.io.Record(map[string]any{
+		"agent_id": d.ID().Public().String(), "pid": os.Getpid(), "addrs": addrs,
+		"peers": connected, "dht_peers": size,
+	},
+		[]string{"agent", "pid", "listening", "connected", "dht peers"},
+		[]string{d.ID().Public().String(), strconv.Itoa(os.Getpid()), strings.Join(addrs, " "), strings.Join(connected, " "), strconv.Itoa(size)})
+}

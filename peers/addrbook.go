@@ -1,0 +1,340 @@
+package peers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multiaddr"
+
+	"github.com/n2n-dev/n2n/keys"
+)
+
+// Store is the small key-value interface the address book is kept in. The
+// caller provides it (the home's Badger database, or MemStore).
+type Store interface {
+	// Get returns (nil, nil) when key is absent.
+	Get(key []byte) ([]byte, error)
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	// Iterate calls fn for every key starting with prefix, in key order.
+	Iterate(prefix []byte, fn func(key, value []byte) error) error
+}
+
+// bookPrefix is the key prefix of address-book entries; the 32 raw bytes
+// of the agent key follow.
+const bookPrefix = "peers/addr/"
+
+// Implementation limits of the address book.
+const (
+	// DefaultTTL is how long addresses that connected are remembered.
+	DefaultTTL = 24 * time.Hour
+	// maxBookAddrs bounds the addresses kept per agent (most recent first).
+	maxBookAddrs = 16
+	maxBookValue = 16 << 10
+)
+
+// ErrBadAddress is wrapped when a multiaddr cannot be used: unparsable, or
+// naming a different peer than the agent it is given for.
+var ErrBadAddress = errors.New("bad address")
+
+// Entry is one agent in the address book.
+type Entry struct {
+	Agent   keys.PublicKey
+	Addrs   []multiaddr.Multiaddr // unexpired, most recently added first
+	LastOK  time.Time             // last successful connection; zero if never
+	Expires time.Time             // when the last address expires
+}
+
+// AddrBook remembers addresses at which agents were reached, each with an
+// expiry. It keeps nothing in memory: every call reads or writes Store.
+// The zero value is not usable; set Store. Safe for concurrent use as long
+// as only one AddrBook writes to the Store.
+type AddrBook struct {
+	Store Store
+
+	mu  sync.Mutex
+	now func() time.Time // for tests
+}
+
+type bookAddr struct {
+	Addr    []byte `cbor:"a"`
+	Expires int64  `cbor:"exp"` // Unix microseconds
+}
+
+type bookValue struct {
+	Addrs  []bookAddr `cbor:"addrs"`
+	LastOK int64      `cbor:"ok,omitempty"` // Unix microseconds
+}
+
+func (b *AddrBook) clock() time.Time {
+	if b.now != nil {
+		return b.now()
+	}
+	return time.Now()
+}
+
+func bookKey(agent keys.PublicKey) []byte { return append([]byte(bookPrefix), agent[:]...) }
+
+// ParseAddr parses a multiaddr, for example from the command line. Errors
+// wrap ErrBadAddress.
+func ParseAddr(s string) (multiaddr.Multiaddr, error) {
+	a, err := multiaddr.NewMultiaddr(s)
+	if err != nil {
+		return nil, fmt.Errorf("peers: %w %q: %v", ErrBadAddress, s, err)
+	}
+	return a, nil
+}
+
+// transportAddr strips a trailing /p2p/<id> from a, checking that the ID is
+// agent's peer ID.
+func transportAddr(agent keys.PublicKey, a multiaddr.Multiaddr) (multiaddr.Multiaddr, error) {
+	rest, last := multiaddr.SplitLast(a)
+	if last == nil || last.Protocol().Code != multiaddr.P_P2P {
+		if len(a.Bytes()) == 0 {
+			return nil, fmt.Errorf("peers: %w: empty address", ErrBadAddress)
+		}
+		return a, nil
+	}
+	id, err := peer.IDFromBytes(last.RawValue())
+	if err != nil || !bytes.Equal([]byte(id), agent.PeerIDBytes()) {
+		return nil, fmt.Errorf("peers: %w %s: names peer %s, not agent %s", ErrBadAddress, a, last.Value(), agent)
+	}
+	if len(rest.Bytes()) == 0 {
+		return nil, fmt.Errorf("peers: %w %s: no transport address", ErrBadAddress, a)
+	}
+	return rest, nil
+}
+
+func (b *AddrBook) load(agent keys.PublicKey) (bookValue, error) {
+	var v bookValue
+	raw, err := b.Store.Get(bookKey(agent))
+	if err != nil || raw == nil {
+		return v, err
+	}
+	return decodeBookValue(raw)
+}
+
+func decodeBookValue(raw []byte) (bookValue, error) {
+	var v bookValue
+	if len(raw) > maxBookValue {
+		return v, fmt.Errorf("peers: address book: entry of %d bytes", len(raw))
+	}
+	if err := bookDecMode.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("peers: address book: %w", err)
+	}
+	return v, nil
+}
+
+// Add remembers addrs for agent until now+ttl, in front of the addresses
+// already known. A trailing /p2p/ component must name agent and is dropped.
+func (b *AddrBook) Add(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl time.Duration) error {
+	return b.add(agent, addrs, ttl, false)
+}
+
+func (b *AddrBook) add(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl time.Duration, ok bool) error {
+	clean := make([]multiaddr.Multiaddr, 0, len(addrs))
+	for _, a := range addrs {
+		t, err := transportAddr(agent, a)
+		if err != nil {
+			return err
+		}
+		clean = append(clean, t)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, err := b.load(agent)
+	if err != nil {
+		return fmt.Errorf("peers: address book add: %w", err)
+	}
+	now := b.clock()
+	exp := now.Add(ttl).UnixMicro()
+	next := bookValue{LastOK: v.LastOK}
+	if ok {
+		next.LastOK = now.UnixMicro()
+	}
+	seen := map[string]bool{}
+	for _, a := range clean {
+		if k := string(a.Bytes()); !seen[k] {
+			seen[k] = true
+			next.Addrs = append(next.Addrs, bookAddr{Addr: a.Bytes(), Expires: exp})
+		}
+	}
+	for _, old := range v.Addrs {
+		if !seen[string(old.Addr)] && old.Expires > now.UnixMicro() {
+			seen[string(old.Addr)] = true
+			next.Addrs = append(next.Addrs, old)
+		}
+	}
+	if len(next.Addrs) > maxBookAddrs {
+		next.Addrs = next.Addrs[:maxBookAddrs]
+	}
+	raw, err := encMode.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("peers: address book add: %w", err)
+	}
+	if err := b.Store.Set(bookKey(agent), raw); err != nil {
+		return fmt.Errorf("peers: address book add: %w", err)
+	}
+	return nil
+}
+
+// Lookup returns agent's unexpired addresses, most recent first; none (and
+// no error) when the agent is unknown.
+func (b *AddrBook) Lookup(agent keys.PublicKey) ([]multiaddr.Multiaddr, error) {
+	v, err := b.load(agent)
+	if err != nil {
+		return nil, fmt.Errorf("peers: address book lookup: %w", err)
+	}
+	e := b.entry(agent, v)
+	return e.Addrs, nil
+}
+
+func (b *AddrBook) entry(agent keys.PublicKey, v bookValue) Entry {
+	now := b.clock().UnixMicro()
+	e := Entry{Agent: agent}
+	if v.LastOK != 0 {
+		e.LastOK = time.UnixMicro(v.LastOK)
+	}
+	var last int64
+	for _, ba := range v.Addrs {
+		if ba.Expires <= now {
+			continue
+		}
+		a, err := multiaddr.NewMultiaddrBytes(ba.Addr)
+		if err != nil {
+			continue
+		}
+		e.Addrs = append(e.Addrs, a)
+		last = max(last, ba.Expires)
+	}
+	if last != 0 {
+		e.Expires = time.UnixMicro(last)
+	}
+	return e
+}
+
+// List returns every agent with at least one unexpired address, in key
+// order.
+func (b *AddrBook) List() ([]Entry, error) {
+	var out []Entry
+	err := b.Store.Iterate([]byte(bookPrefix), func(key, value []byte) error {
+		var agent keys.PublicKey
+		if len(key) != len(bookPrefix)+len(agent) {
+			return nil
+		}
+		copy(agent[:], key[len(bookPrefix):])
+		v, err := decodeBookValue(value)
+		if err != nil {
+			return err
+		}
+		if e := b.entry(agent, v); len(e.Addrs) > 0 {
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("peers: address book list: %w", err)
+	}
+	return out, nil
+}
+
+// Forget removes agent from the address book.
+func (b *AddrBook) Forget(agent keys.PublicKey) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.Store.Delete(bookKey(agent)); err != nil {
+		return fmt.Errorf("peers: address book forget: %w", err)
+	}
+	return nil
+}
+
+// MemStore is an in-memory Store, for tests and for commands that need no
+// persistence. Safe for concurrent use.
+type MemStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+// Get implements Store.
+func (s *MemStore) Get(key []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[string(key)]
+	if !ok {
+		return nil, nil
+	}
+	return slices.Clone(v), nil
+}
+
+// Set implements Store.
+func (s *MemStore) Set(key, value []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[string(key)] = slices.Clone(value)
+	return nil
+}
+
+// Delete implements Store.
+func (s *MemStore) Delete(key []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, string(key))
+	return nil
+}
+
+// Iterate implements Store. fn runs without the lock held, on copies.
+func (s *MemStore) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	s.mu.Lock()
+	var ks []string
+	for k := range s.m {
+		if bytes.HasPrefix([]byte(k), prefix) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	vs := make([][]byte, len(ks))
+	for i, k := range ks {
+		vs[i] = slices.Clone(s.m[k])
+	}
+	s.mu.Unlock()
+	for i, k := range ks {
+		if err := fn([]byte(k), vs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddText is Add for one address given as text (n2n peers add). Unlike Add
+// it accepts an address whose /p2p/ component names another agent: it is
+// stripped, and that agent is returned so the caller can warn. Connections
+// to the address are still authenticated as agent.
+func (b *AddrBook) AddText(agent keys.PublicKey, addr string, ttl time.Duration) (other *keys.PublicKey, err error) {
+	a, err := ParseAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	if rest, last := multiaddr.SplitLast(a); last != nil && last.Protocol().Code == multiaddr.P_P2P {
+		id, err := peer.IDFromBytes(last.RawValue())
+		if err != nil {
+			return nil, fmt.Errorf("peers: %w %s: %v", ErrBadAddress, addr, err)
+		}
+		if !bytes.Equal([]byte(id), agent.PeerIDBytes()) {
+			o, err := agentOfPeer(id)
+			if err != nil {
+				return nil, fmt.Errorf("peers: %w %s: %v", ErrBadAddress, addr, err)
+			}
+			other, a = &o, rest
+		}
+	}
+	return other, b.Add(agent, []multiaddr.Multiaddr{a}, ttl)
+}

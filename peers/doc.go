@@ -1,0 +1,45 @@
+// Package peers owns everything libp2p: the host built from the agent key
+// (so the peer ID is derived from the agent ID), the n2n Kademlia DHT
+// (protocol prefix "/n2n", its own network), the signed agent record and its
+// DHT validator, the address book, resolution of an agent to a connection
+// (DESIGN §7: live connection, address book, DHT), and /n2n/1.0.0 streams.
+// No other package imports libp2p; callers see keys.PublicKey, multiaddrs,
+// and the Stream interface.
+//
+// Agent record: DHT key "/n2n/agent/" followed by the 32 raw bytes of the
+// agent key; value the deterministic CBOR (core deterministic encoding)
+// {key, addrs, seq, sig}, where sig is the agent's Ed25519 signature of
+// "n2n agent record v1" followed by the encoding without sig. Validator
+// accepts only canonical, size-bounded records whose key matches the DHT key
+// and whose signature verifies; Select picks the highest seq. Servers
+// republish every Options.Republish (10 minutes) and when their addresses
+// change; seq is Unix microseconds, strictly increasing per process.
+//
+// Guarantees: Connect and Resolve (Connect that also returns the addresses
+// of the step that connected) fail with an error wrapping ErrUnreachable
+// when no step connects, or context.Canceled if the caller cancelled. A
+// refused address fails at once and a silent one after Options.DialTimeout.
+// The swarm's dial backoff is cleared at the start of each Connect, so an
+// explicit retry is never refused because an earlier attempt in the same
+// process failed. Addresses that connected are written to the address book
+// with DefaultTTL. Nothing here prints or exits; errors read "peers: …".
+//
+// Hosts: NewServer (n2n serve) listens on TCP and QUIC, runs a DHT server,
+// relay v2 client and service, hole punching and AutoNAT service; NewClient
+// (one-shot commands) does not listen, dials TCP, QUIC and relay addresses,
+// has no resource or connection manager, and creates a client-mode DHT only
+// when the address book did not connect. The libp2p identity is the agent's
+// Ed25519 key, so a peer ID is derived from an agent ID with no lookup, and
+// RemoteAgent of a Stream is the key the transport authenticated.
+//
+// Logging: libp2p, kad-dht and quic-go log to stderr on their own. This
+// package turns that off at init unless GOLOG_LOG_LEVEL (or IPFS_LOGGING) is
+// set, which restores their usual logging for debugging.
+//
+// mDNS is not built in: go-libp2p's p2p/discovery/mdns needs
+// github.com/libp2p/zeroconf/v2, which is not in go.mod. Options.MDNS makes
+// NewServer fail with ErrMDNSUnavailable.
+//
+// Concurrency: Node, AddrBook (with one writer per Store) and MemStore are
+// safe for concurrent use. Record values are not synchronised.
+package peers

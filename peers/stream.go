@@ -1,0 +1,82 @@
+package peers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/n2n-dev/n2n/keys"
+)
+
+// Stream is one /n2n/1.0.0 stream. RemoteAgent is the key the transport
+// authenticated (the libp2p connection's remote key); the Noise session run
+// over the stream authenticates the peer again, independently.
+type Stream interface {
+	io.ReadWriteCloser
+	// CloseWrite closes the sending side; reads keep working.
+	CloseWrite() error
+	SetDeadline(time.Time) error
+	// Reset aborts the stream in both directions.
+	Reset() error
+	RemoteAgent() keys.PublicKey
+}
+
+type stream struct {
+	network.Stream
+	agent keys.PublicKey
+}
+
+func (s *stream) RemoteAgent() keys.PublicKey { return s.agent }
+
+func wrapStream(s network.Stream) (*stream, error) {
+	agent, err := agentOfKey(s.Conn().RemotePublicKey())
+	if err != nil {
+		return nil, err
+	}
+	return &stream{Stream: s, agent: agent}, nil
+}
+
+// Handle makes fn serve every incoming /n2n/1.0.0 stream, each in its own
+// goroutine; fn owns the stream and must close or reset it. A nil fn stops
+// accepting streams.
+func (n *Node) Handle(fn func(Stream)) {
+	if fn == nil {
+		n.h.RemoveStreamHandler(ProtocolID)
+		return
+	}
+	n.h.SetStreamHandler(ProtocolID, func(s network.Stream) {
+		w, err := wrapStream(s)
+		if err != nil {
+			s.Reset()
+			return
+		}
+		fn(w)
+	})
+}
+
+// Open opens a /n2n/1.0.0 stream to agent, normally after Connect. Without
+// a connection it dials the addresses the node already knows, bounded by
+// the dial timeout. A relayed (limited) connection is accepted. Errors wrap
+// ErrUnreachable.
+func (n *Node) Open(ctx context.Context, agent keys.PublicKey) (Stream, error) {
+	if agent == n.id.Public() {
+		return nil, fmt.Errorf("peers: open %s: %w", agent, ErrSelf)
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.opts.DialTimeout)
+	defer cancel()
+	ctx = network.WithAllowLimitedConn(ctx, "n2n: end-to-end encrypted")
+	s, err := n.h.NewStream(ctx, peerIDOf(agent), protocol.ID(ProtocolID))
+	if err != nil {
+		return nil, fmt.Errorf("peers: open %s: %w: %w", agent, ErrUnreachable, err)
+	}
+	w, err := wrapStream(s)
+	if err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("peers: open %s: %w", agent, err)
+	}
+	return w, nil
+}

@@ -1,0 +1,189 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/n2n-dev/n2n/keys"
+)
+
+var functionNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// ValidFunctionName reports whether name is a function name users may define
+// ("n2n." names are reserved for built-ins).
+func ValidFunctionName(name string) bool { return functionNameRE.MatchString(name) }
+
+// Functions finds and runs function handlers (DESIGN §8): executables in a
+// directory, or commands given to serve --fn. At most Limit run at once.
+type Functions struct {
+	Dir   string            // <home>/functions
+	Fixed map[string]string // name → shell command (serve --fn)
+	Home  string            // N2N_HOME for handlers
+	Env   []string          // the daemon's environment, secrets removed
+
+	sem chan struct{}
+}
+
+// NewFunctions returns a runner allowing limit handlers at once.
+func NewFunctions(home string, fixed map[string]string, limit int, env []string) *Functions {
+	if limit < 1 {
+		limit = 1
+	}
+	var clean []string
+	for _, kv := range env {
+		// The passphrase never reaches a handler; N2N_* describing the call
+		// are set per call below.
+		if strings.HasPrefix(kv, "N2N_") {
+			continue
+		}
+		clean = append(clean, kv)
+	}
+	return &Functions{Dir: filepath.Join(home, "functions"), Fixed: fixed, Home: home, Env: clean, sem: make(chan struct{}, limit)}
+}
+
+// Has reports whether a function of this name exists.
+func (f *Functions) Has(name string) bool {
+	_, ok := f.command(name)
+	return ok
+}
+
+func (f *Functions) command(name string) ([]string, bool) {
+	if !ValidFunctionName(name) {
+		return nil, false
+	}
+	if c, ok := f.Fixed[name]; ok {
+		return []string{"/bin/sh", "-c", c}, true
+	}
+	p := filepath.Join(f.Dir, name)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return []string{p}, true
+	}
+	return nil, false
+}
+
+// Invocation describes one call of a handler.
+type Invocation struct {
+	Function string
+	Caller   keys.PublicKey
+	Access   string // author|unrestricted|transferable|assigned
+	Grant    string // grant ID, empty for author and built-in access
+	Tag      string
+	Payload  []byte
+}
+
+// stderrTail is how much of a failing handler's stderr goes back to the caller.
+const stderrTail = 2 << 10
+
+// Run runs the handler for inv until it exits or ctx ends, and returns the
+// response: its stdout (ok), the tail of its stderr (handler_error), busy
+// when Limit handlers are already running, timeout when ctx ended first (the
+// handler's whole process group is killed).
+func (f *Functions) Run(ctx context.Context, inv *Invocation) Response {
+	argv, ok := f.command(inv.Function)
+	if !ok {
+		return Response{Status: StatusNotFound, Error: fmt.Sprintf("no function %q", inv.Function)}
+	}
+	select {
+	case f.sem <- struct{}{}:
+		defer func() { <-f.sem }()
+	default:
+		return Response{Status: StatusBusy, Error: "callee busy: too many calls at once, try again"}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = f.Home
+	cmd.Env = append(append([]string{}, f.Env...),
+		"N2N_HOME="+f.Home,
+		"N2N_CALLER="+inv.Caller.String(),
+		"N2N_FUNCTION="+inv.Function,
+		"N2N_ACCESS="+inv.Access,
+		"N2N_GRANT="+inv.Grant,
+		"N2N_TAG="+inv.Tag,
+	)
+	cmd.Stdin = bytes.NewReader(inv.Payload)
+	var stdout limitedBuffer
+	stdout.limit = MaxPayload
+	var stderr tailBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = waitDelay
+	if err := cmd.Start(); err != nil {
+		return Response{Status: StatusHandlerError, Error: fmt.Sprintf("function %s could not start", inv.Function)}
+	}
+	pgid := cmd.Process.Pid
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+		// Children it left behind do not outlive the call.
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	case <-ctx.Done():
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+		return Response{Status: StatusTimeout, Error: fmt.Sprintf("function %s did not answer before the deadline", inv.Function)}
+	}
+	if stdout.over {
+		return Response{Status: StatusHandlerError, Error: "reply over the payload limit"}
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) || err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		code := -1
+		if ee != nil {
+			code = ee.ExitCode()
+		}
+		if msg == "" {
+			msg = fmt.Sprintf("function %s exited with status %d", inv.Function, code)
+		}
+		return Response{Status: StatusHandlerError, Error: msg}
+	}
+	return Response{Status: StatusOK, Payload: stdout.Bytes()}
+}
+
+// waitDelay bounds how long output pipes are drained after a kill.
+const waitDelay = 2 * time.Second
+
+type limitedBuffer struct {
+	bytes.Buffer
+	limit int
+	over  bool
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.limit {
+		b.over = true
+		return len(p), nil
+	}
+	return b.Buffer.Write(p)
+}
+
+// tailBuffer keeps the last stderrTail bytes written, starting at a line.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 2*stderrTail {
+		t.b = append([]byte{}, t.b[len(t.b)-stderrTail:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	b := t.b
+	if len(b) > stderrTail {
+		b = b[len(b)-stderrTail:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return string(b)
+}
