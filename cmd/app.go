@@ -52,6 +52,9 @@ func (e *env) run(ctx context.Context, args []string) int {
 		err = fmt.Errorf("%w: %v", context.Canceled, err)
 	}
 	code, hint := classify(err)
+	if code == exitInterrupted {
+		return code // the user knows: no message
+	}
 	if e.io == nil { // flags were never parsed: plain diagnostics
 		e.io, _ = output.New(e.stdin, e.stdout, e.stderr, false, "never")
 	}

@@ -190,7 +190,7 @@ func runChainVerify(ctx context.Context, e *env) error {
 		return err
 	}
 	return e.io.Record(map[string]any{"ok": true, "actions": n, "head": head.Hash.ActionString()},
-		[]string{"verified", "head"}, []string{fmt.Sprintf("%d actions", n), head.Hash.ActionString()})
+		[]string{"verified", "head"}, []string{plural(n, "action"), head.Hash.ActionString()})
 }
 
 func runChainExport(ctx context.Context, e *env) error {
@@ -200,4 +200,11 @@ func runChainExport(ctx context.Context, e *env) error {
 	}
 	defer done()
 	return c.Range(0, func(r chain.Record) error { return e.io.JSONLine(toActionJSON(r)) })
+}
+
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -35,9 +35,6 @@ func (e *env) openHome(ctx context.Context, readOnly bool) (c *chain.Chain, done
 	if errors.Is(err, chain.ErrWrongKey) {
 		return nil, nil, fmt.Errorf("wrong passphrase for %s: %w", e.home, err)
 	}
-	if errors.Is(err, chain.ErrBusy) {
-		return nil, nil, fmt.Errorf("home %s is in use by another n2n process: %w", e.home, chain.ErrBusy)
-	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -112,6 +112,10 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	localDone := make(chan error, 1)
 	go func() { localDone <- rpc.ServeLocal(ctx, ln, runForwarded(d, e.home, stop)) }()
 
+	// The pid file lets tools (and test harnesses) find a daemon they must stop.
+	pidFile := filepath.Join(e.home, "n2n.pid")
+	writeFileAtomic(pidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())))
+	defer os.Remove(pidFile)
 	if o.addrFile != "" {
 		if err := writeFileAtomic(e.path(o.addrFile), []byte(strings.Join(node.Addrs(), "\n")+"\n")); err != nil {
 			return fmt.Errorf("--addr-file: %w", err)

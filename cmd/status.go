@@ -29,7 +29,7 @@ func runStatus(ctx context.Context, e *env) error {
 	if d == nil {
 		return withHint(errNoDaemon, exitError, "start it with 'n2n serve --detach'")
 	}
-	var connected []string
+	connected := []string{}
 	for _, a := range d.Node.ConnectedAgents() {
 		connected = append(connected, a.String())
 	}

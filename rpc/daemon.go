@@ -99,7 +99,7 @@ func (d *Daemon) receive(ctx context.Context, in *Incoming) Response {
 		return Response{Status: StatusHandlerError, Error: "the message could not be stored"}
 	}
 	d.Events.Publish(Event{Time: now, Kind: "message", From: in.Caller, Message: m})
-	return Response{Status: StatusOK, Payload: []byte(fmt.Sprintf("delivered to %s at %s\n", d.ID().Public(), now.UTC().Format(time.RFC3339)))}
+	return Response{Status: StatusOK, Payload: []byte(fmt.Sprintf("delivered to %s\n", d.ID().Public()))}
 }
 
 // call runs a function under the capability check.

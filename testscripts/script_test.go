@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ func TestScripts(t *testing.T) {
 			e.Setenv("N2N_HOME", filepath.Join(e.WorkDir, "home"))
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("NO_COLOR", "1")
+			// A daemon started with --detach is not the script's child:
+			// stop any that a failed script leaves behind.
+			e.Defer(func() { killDaemons(e.WorkDir) })
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -47,6 +51,9 @@ func TestScripts(t *testing.T) {
 			"corrupt":   cmdCorrupt,
 			"nosecrets": cmdNoSecrets,
 			"setvar":    cmdSetvar,
+			"poll":      cmdPoll,
+			"genfile":   cmdGenfile,
+			"gone":      cmdGone,
 		},
 	})
 }
@@ -182,4 +189,77 @@ func cmdSetvar(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("setvar: no match for %q in stdout", args[1])
 	}
 	ts.Setenv(args[0], m[len(m)-1])
+}
+
+func killDaemons(dir string) {
+	filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Name() == "n2n.pid" {
+			if b, err := os.ReadFile(path); err == nil {
+				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// poll TIMEOUT REGEXP prog args...: run prog until its stdout matches
+// REGEXP (exit status ignored), at most until TIMEOUT.
+func cmdPoll(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: poll TIMEOUT REGEXP prog [args...]")
+	}
+	timeout, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(timeout)
+	for {
+		ts.Exec(args[2], args[3:]...)
+		if re.MatchString(ts.ReadFile("stdout")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("poll: %q never matched within %v", args[1], timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// genfile NAME SIZE: write SIZE pseudo-random (deterministic) bytes.
+func cmdGenfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: genfile NAME SIZE")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	b := make([]byte, n)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+// gone PID: the process has exited (it may linger as a zombie, whose
+// parent — here not n2n — has not reaped it).
+func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: gone PID")
+	}
+	b, err := os.ReadFile("/proc/" + args[0] + "/stat")
+	running := false
+	if err == nil {
+		// The state follows the parenthesised command name.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
+			running = b[i+2] != 'Z' && b[i+2] != 'X'
+		}
+	}
+	if running != neg {
+		ts.Fatalf("process %s is running", args[0])
+	}
 }

@@ -1,0 +1,139 @@
+package rpc
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/peers"
+)
+
+// newDaemon starts a real daemon: Badger home in a temp dir, libp2p server
+// on 127.0.0.1.
+func newDaemon(t *testing.T, fns map[string]string) *Daemon {
+	t.Helper()
+	home := t.TempDir()
+	id, err := keys.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := chain.Init(context.Background(), home, id, chain.Options{LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := peers.NewServer(context.Background(), peers.Options{Identity: id, Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{Chain: c, Node: node, Functions: NewFunctions(home, fns, 4, os.Environ())}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Start(ctx)
+	t.Cleanup(func() {
+		cancel()
+		node.Close()
+		d.Wait()
+		c.Close()
+	})
+	return d
+}
+
+func newClient(t *testing.T, to *Daemon) *Client {
+	t.Helper()
+	id, _ := keys.Generate()
+	node, err := peers.NewClient(context.Background(), peers.Options{Identity: id, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	book := &peers.AddrBook{Store: &peers.MemStore{}}
+	if _, err := book.AddText(to.ID().Public(), to.Node.Addrs()[0], time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	return &Client{Node: node, Book: book, ID: id, DialTimeout: 5 * time.Second, Timeout: 5 * time.Second}
+}
+
+// TestRandomBytesDoNotWedgeServe writes garbage to raw /n2n/1.0.0 streams;
+// the daemon must keep answering real requests.
+func TestRandomBytesDoNotWedgeServe(t *testing.T) {
+	d := newDaemon(t, map[string]string{"echo": "cat"})
+	c := newClient(t, d)
+	to := d.ID().Public()
+	ctx := context.Background()
+	if _, err := c.Node.Connect(ctx, to, c.Book); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 200; i++ {
+		st, err := c.Node.Open(ctx, to)
+		if err != nil {
+			t.Fatalf("stream %d: %v", i, err)
+		}
+		n := rng.IntN(300)
+		if i%10 == 0 {
+			n = rng.IntN(70000)
+		}
+		junk := make([]byte, n)
+		for j := range junk {
+			junk[j] = byte(rng.Uint32())
+		}
+		if i%3 == 0 && n > 2 { // a plausible length prefix
+			junk[0], junk[1] = 0, 128
+		}
+		st.SetDeadline(time.Now().Add(2 * time.Second))
+		st.Write(junk)
+		if i%2 == 0 {
+			st.CloseWrite()
+		}
+		st.Close()
+	}
+	resp, _, err := c.Do(ctx, to, &Request{Kind: KindCall, Function: "echo", Payload: []byte("still here")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not the author: the daemon refuses the call, but it answers.
+	if resp.Status != StatusUnauthorized {
+		t.Fatalf("status %s", resp.Status)
+	}
+	resp, _, err = c.Do(ctx, to, &Request{Kind: KindPing})
+	if err != nil || resp.Status != StatusOK {
+		t.Fatalf("ping after garbage: %v %v", resp, err)
+	}
+}
+
+func TestFunctionsBusyAndTimeout(t *testing.T) {
+	d := newDaemon(t, map[string]string{"slow": "sleep 5", "fail": "echo boom >&2; exit 3"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	r := d.Functions.Run(ctx, &Invocation{Function: "slow"})
+	if r.Status != StatusTimeout {
+		t.Fatalf("slow: %+v", r)
+	}
+	r = d.Functions.Run(context.Background(), &Invocation{Function: "fail"})
+	if r.Status != StatusHandlerError || r.Error != "boom" {
+		t.Fatalf("fail: %+v", r)
+	}
+	r = d.Functions.Run(context.Background(), &Invocation{Function: "nope"})
+	if r.Status != StatusNotFound {
+		t.Fatalf("nope: %+v", r)
+	}
+	// Four slots: a fifth concurrent call is busy.
+	results := make(chan Status, 5)
+	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer scancel()
+	for i := 0; i < 5; i++ {
+		go func() { results <- d.Functions.Run(sctx, &Invocation{Function: "slow"}).Status }()
+	}
+	busy := 0
+	for i := 0; i < 5; i++ {
+		if <-results == StatusBusy {
+			busy++
+		}
+	}
+	if busy != 1 {
+		t.Fatalf("busy = %d, want 1", busy)
+	}
+}
