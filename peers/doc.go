@@ -32,13 +32,22 @@
 // Ed25519 key, so a peer ID is derived from an agent ID with no lookup, and
 // RemoteAgent of a Stream is the key the transport authenticated.
 //
-// Logging: libp2p, kad-dht and quic-go log to stderr on their own. This
-// package turns that off at init unless GOLOG_LOG_LEVEL (or IPFS_LOGGING) is
+// Logging: libp2p, kad-dht, quic-go and zeroconf (mDNS) log to stderr on
+// their own. This package turns that off at init, the standard log
+// package's output included, unless GOLOG_LOG_LEVEL (or IPFS_LOGGING) is
 // set, which restores their usual logging for debugging.
 //
-// mDNS is not built in: go-libp2p's p2p/discovery/mdns needs
-// github.com/libp2p/zeroconf/v2, which is not in go.mod. Options.MDNS makes
-// NewServer fail with ErrMDNSUnavailable.
+// mDNS: with Options.MDNS a server runs go-libp2p's mDNS discovery under
+// the service name MDNSService ("n2n"): it advertises the host's interface
+// listen addresses and browses for other servers on every up,
+// multicast-capable interface (224.0.0.251 and ff02::fb, port 5353). Each
+// n2n agent found (an Ed25519 peer ID) that is not already connected is
+// dialled in the background, bounded by Options.DialTimeout, and once
+// identified enters the DHT routing table, so servers on one network need no
+// bootstrap peers. The mDNS library reports a peer once, then again only
+// when it restarts or its announcement (TTL 3200 s) expires, so only then is
+// a failed dial retried. NewServer fails if mDNS cannot start (no usable
+// multicast interface); Close stops it. Clients never use mDNS.
 //
 // Concurrency: Node, AddrBook (with one writer per Store) and MemStore are
 // safe for concurrent use. Record values are not synchronised.

@@ -1,6 +1,8 @@
 package peers
 
 import (
+	"io"
+	"log"
 	"log/slog"
 	"os"
 
@@ -14,16 +16,18 @@ import (
 const debugEnv = "GOLOG_LOG_LEVEL"
 
 // init silences the libraries' logs: nothing under cmd/ prints except
-// through output/, and libp2p (slog via gologshim), kad-dht (go-log/zap)
-// and quic-go (the standard log package) would otherwise write to stderr
-// on their own. Loggers pick their handler on first use, which is after
-// this runs.
+// through output/, and libp2p (slog via gologshim), kad-dht (go-log/zap),
+// quic-go and zeroconf (mDNS; both the standard log package) would
+// otherwise write to stderr on their own. Loggers pick their handler on
+// first use, which is after this runs. The standard logger is the
+// process's: nothing else in n2n uses it.
 func init() {
 	if os.Getenv(debugEnv) != "" || os.Getenv("IPFS_LOGGING") != "" {
 		return
 	}
 	gologshim.SetDefaultHandler(slog.DiscardHandler)
 	golog.SetPrimaryCore(zapcore.NewNopCore())
+	log.SetOutput(io.Discard)
 	if os.Getenv("QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING") == "" {
 		os.Setenv("QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING", "true")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -33,6 +34,9 @@ const (
 	// DHTPrefix is the protocol prefix of the n2n Kademlia DHT: its protocol
 	// is "/n2n/kad/1.0.0", separate from the public IPFS DHT.
 	DHTPrefix = "/n2n"
+	// MDNSService is the mDNS service name servers advertise and browse
+	// when Options.MDNS is set.
+	MDNSService = "n2n"
 )
 
 // Implementation defaults.
@@ -67,7 +71,9 @@ type Options struct {
 	Listen []string
 	// Bootstrap are DHT peers, multiaddrs ending in /p2p/<peer ID>.
 	Bootstrap []string
-	// MDNS finds peers on the local network (servers only).
+	// MDNS advertises the server on the local network and connects to the
+	// n2n servers found there, which thereby join the DHT routing table
+	// (servers only).
 	MDNS bool
 	// DialTimeout bounds the dial of one set of addresses (default
 	// DefaultDialTimeout). A refused address fails at once.
@@ -75,6 +81,10 @@ type Options struct {
 	// Republish is the period of agent-record republishing (default
 	// DefaultRepublish). Servers only.
 	Republish time.Duration
+
+	// mdnsService replaces MDNSService (tests isolate themselves from any
+	// other n2n server on the link with it).
+	mdnsService string
 }
 
 // Errors for callers to map to exit codes.
@@ -89,8 +99,6 @@ var (
 	ErrSelf = errors.New("that is this node's own agent")
 	// ErrClosed: the node was closed.
 	ErrClosed = errors.New("node closed")
-	// ErrMDNSUnavailable: mDNS was asked for but is not built in (see doc.go).
-	ErrMDNSUnavailable = errors.New("mdns is not available in this build")
 )
 
 // Node is a libp2p host with its DHT. Safe for concurrent use.
@@ -107,7 +115,9 @@ type Node struct {
 
 	dhtMu  sync.Mutex
 	dht    *dht.IpfsDHT // nil until needed, for a client
-	closed bool
+	closed bool         // no background work may start once set
+
+	mdns mdns.Service // nil unless Options.MDNS; set before NewServer returns
 
 	pubMu      sync.Mutex // serialises publishes: seq order = put order
 	seq        uint64
@@ -130,6 +140,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if len(o.Listen) == 0 {
 		o.Listen = DefaultListen
+	}
+	if o.mdnsService == "" {
+		o.mdnsService = MDNSService
 	}
 	return o, nil
 }
@@ -196,17 +209,15 @@ func newNode(o Options, server bool) (*Node, []multiaddr.Multiaddr, crypto.PrivK
 // NewServer starts the host of `n2n serve`: it listens (TCP and QUIC), runs
 // a DHT server, connects to the bootstrap peers in the background, and
 // publishes the agent record once the routing table has a peer, then every
-// Options.Republish and whenever its addresses change. It returns once
-// listening; use WaitRoutingTable to wait for the DHT. ctx is not retained:
-// construction does not block on the network.
+// Options.Republish and whenever its addresses change. With Options.MDNS it
+// also advertises itself over mDNS and connects to the servers it finds
+// there; it fails if mDNS cannot start (no usable multicast interface). It
+// returns once listening; use WaitRoutingTable to wait for the DHT. ctx is
+// not retained: construction does not block on the network.
 func NewServer(ctx context.Context, o Options) (*Node, error) {
 	n, listen, key, err := newNode(o, true)
 	if err != nil {
 		return nil, err
-	}
-	if n.opts.MDNS {
-		n.cancel()
-		return nil, fmt.Errorf("peers: %w", ErrMDNSUnavailable)
 	}
 	h, err := libp2p.New(
 		libp2p.Identity(key),
@@ -246,7 +257,51 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 		n.connectBootstrap(n.ctx)
 	}()
 	go n.republishLoop(d, sub)
+	if n.opts.MDNS {
+		// After the DHT: it adds the peers mDNS connects once identified.
+		n.mdns = mdns.NewMdnsService(h, n.opts.mdnsService, mdnsNotifee{n})
+		if err := n.mdns.Start(); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("peers: start mdns: %w", err)
+		}
+	}
 	return n, nil
+}
+
+// mdnsNotifee hands the peers mDNS finds to the node.
+type mdnsNotifee struct{ n *Node }
+
+// HandlePeerFound is called by the mDNS service, each time in a new
+// goroutine, when another peer is first seen, again when it restarts, and
+// again once its previous announcement (TTL 3200 s) has expired.
+func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) { m.n.mdnsFound(ai) }
+
+// mdnsFound connects to a peer found over mDNS in the background, bounded by
+// DialTimeout, unless it is already connected or is no n2n agent. Once
+// identified it enters the DHT routing table like any other DHT server.
+func (n *Node) mdnsFound(ai peer.AddrInfo) {
+	if ai.ID == n.h.ID() || len(ai.Addrs) == 0 {
+		return
+	}
+	if _, err := agentOfPeer(ai.ID); err != nil {
+		return
+	}
+	if n.h.Network().Connectedness(ai.ID) == network.Connected {
+		return
+	}
+	n.dhtMu.Lock()
+	if n.closed {
+		n.dhtMu.Unlock()
+		return
+	}
+	n.wg.Add(1) // under dhtMu, so never after Close started waiting
+	n.dhtMu.Unlock()
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
+		defer cancel()
+		_ = n.h.Connect(ctx, ai) // retried only when reported again
+	}()
 }
 
 // NewClient makes the host of a one-shot command: it does not listen, dials
@@ -551,8 +606,11 @@ func (n *Node) Close() error {
 		n.dhtMu.Unlock()
 		done := make(chan error, 1)
 		go func() {
-			n.wg.Wait()
 			var errs []error
+			if n.mdns != nil {
+				errs = append(errs, n.mdns.Close())
+			}
+			n.wg.Wait()
 			if d != nil {
 				errs = append(errs, d.Close())
 			}
