@@ -22,11 +22,15 @@ type session struct {
 
 // connect opens the home and a client node. The one-shot host does not
 // listen and creates a DHT only if the address book does not connect.
-func (e *env) connect(ctx context.Context) (*session, error) {
+//
+// Unless write is set, the home is opened read-only: one-shot calls share
+// it and run at once instead of queueing for the home. What the address
+// book learns meanwhile is kept in memory and written when the session ends.
+func (e *env) connect(ctx context.Context, write bool) (*session, error) {
 	if d := e.daemon; d != nil {
 		return &session{chain: d.Chain, client: d.Client(e.dialTimeout, e.timeout), book: d.Book(), done: func() {}}, nil
 	}
-	c, done, err := e.openHome(ctx, false)
+	c, done, err := e.openHome(ctx, !write)
 	if err != nil {
 		return nil, err
 	}
@@ -35,9 +39,59 @@ func (e *env) connect(ctx context.Context) (*session, error) {
 		done()
 		return nil, err
 	}
-	book := &peers.AddrBook{Store: c.Side("peers")}
+	var store peers.Store = c.Side(bookSide)
+	var pending *writeBack
+	if !write {
+		pending = &writeBack{Store: store, sets: map[string][]byte{}}
+		store = pending
+	}
+	book := &peers.AddrBook{Store: store}
 	cl := &rpc.Client{Node: node, Book: book, ID: c.Identity(), DialTimeout: e.dialTimeout, Timeout: e.timeout}
-	return &session{chain: c, client: cl, book: book, done: func() { node.Close(); done() }}, nil
+	return &session{chain: c, client: cl, book: book, done: func() {
+		node.Close()
+		done()
+		if pending != nil && len(pending.sets) > 0 {
+			e.saveBook(pending.sets)
+		}
+	}}, nil
+}
+
+// bookSide is the side store of the address book in the home.
+const bookSide = "peers"
+
+// saveBook writes address-book entries learnt during a read-only session.
+// It is best effort: a busy home only means the address is learnt again.
+func (e *env) saveBook(sets map[string][]byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c, done, err := e.openHome(ctx, false)
+	if err != nil {
+		return
+	}
+	defer done()
+	side := c.Side(bookSide)
+	for k, v := range sets {
+		side.Set([]byte(k), v)
+	}
+}
+
+// writeBack is a peers.Store that reads through to a read-only store and
+// keeps writes in memory.
+type writeBack struct {
+	peers.Store
+	sets map[string][]byte
+}
+
+func (w *writeBack) Get(k []byte) ([]byte, error) {
+	if v, ok := w.sets[string(k)]; ok {
+		return v, nil
+	}
+	return w.Store.Get(k)
+}
+
+func (w *writeBack) Set(k, v []byte) error {
+	w.sets[string(k)] = append([]byte{}, v...)
+	return nil
 }
 
 // request sends req to the agent `to` and returns the ok response; other

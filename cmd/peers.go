@@ -41,7 +41,7 @@ func runPeersList(ctx context.Context, e *env) error {
 		return err
 	}
 	defer done()
-	entries, err := (&peers.AddrBook{Store: c.Side("peers")}).List()
+	entries, err := (&peers.AddrBook{Store: c.Side(bookSide)}).List()
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
 		return err
 	}
 	defer done()
-	other, err := (&peers.AddrBook{Store: c.Side("peers")}).AddText(to, addr, manualTTL)
+	other, err := (&peers.AddrBook{Store: c.Side(bookSide)}).AddText(to, addr, manualTTL)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func runPing(ctx context.Context, e *env, agent string, count int) error {
 	if err != nil {
 		return err
 	}
-	s, err := e.connect(ctx)
+	s, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}

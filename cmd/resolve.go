@@ -29,7 +29,7 @@ func runResolve(ctx context.Context, e *env, agent string) error {
 	if err != nil {
 		return err
 	}
-	s, err := e.connect(ctx)
+	s, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}

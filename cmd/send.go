@@ -43,7 +43,7 @@ func runSend(ctx context.Context, e *env, o sendOptions) error {
 			return err
 		}
 	}
-	s, err := e.connect(ctx)
+	s, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}

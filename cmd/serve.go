@@ -92,7 +92,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	env := os.Environ()
-	d := &rpc.Daemon{Chain: c, Node: node, Functions: rpc.NewFunctions(e.home, o.fns, o.concurrency, env)}
+	d := &rpc.Daemon{Chain: c, Node: node, Functions: rpc.NewFunctions(e.home, o.fns, o.concurrency, env), AcceptClaims: !o.noAcceptClaims}
 	if os.Getenv("N2N_DEBUG") != "" {
 		d.Debug = func(format string, args ...any) { e.io.Info("n2n: debug: "+format, args...) }
 	}

@@ -13,21 +13,29 @@ _n2n() {
     "completion"|"completion"\ *) words="bash zsh fish --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "chain log"|"chain log"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "peers add"|"peers add"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "claim add"|"claim add"\ *) words="--tag --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "resolve"|"resolve"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "version"|"version"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "commit"|"commit"\ *) words="--type --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "status"|"status"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "grants"|"grants"\ *) words="--all --show-secrets --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "revoke"|"revoke"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "claims"|"claims"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "chain"|"chain"\ *) words="log show verify export" ;;
     "serve"|"serve"\ *) words="--listen --addr-file --mdns --fn --detach --no-accept-claims --concurrency --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "inbox"|"inbox"\ *) words="--follow -f --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "peers"|"peers"\ *) words="add" ;;
+    "grant"|"grant"\ *) words="--unrestricted --transferable --assigned --tag --deliver --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "claim"|"claim"\ *) words="add" ;;
+    "audit"|"audit"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "init"|"init"\ *) words="--no-passphrase --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "stop"|"stop"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "send"|"send"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "ping"|"ping"\ *) words="--count -c --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
-    "help"|"help"\ *) words="exit-codes init id commit chain serve stop status send inbox resolve ping peers version completion help" ;;
+    "call"|"call"\ *) words="--to --claim --secret-file --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "help"|"help"\ *) words="exit-codes init id commit chain serve stop status send inbox resolve ping peers grant grants revoke claim claims call audit version completion help" ;;
     "id"|"id"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
-    "") words="init id commit chain serve stop status send inbox resolve ping peers version completion help --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "") words="init id commit chain serve stop status send inbox resolve ping peers grant grants revoke claim claims call audit version completion help --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

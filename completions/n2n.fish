@@ -2,7 +2,7 @@
 
 function __fish_n2n_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i init id commit chain log show verify export serve stop status send inbox resolve ping peers add version completion help
+        if contains -- $i init id commit chain log show verify export serve stop status send inbox resolve ping peers add grant grants revoke claim add claims call audit version completion help
             return 1
         end
     end
@@ -64,6 +64,33 @@ complete -c n2n -n '__fish_seen_subcommand_from peers' -f -l help -s h -d 'show 
 complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'peers' -d 'list the address book, or add an address to it'
 complete -c n2n -n '__fish_seen_subcommand_from add' -f -l help -s h -d 'show help'
 complete -r -c n2n -n '__fish_seen_subcommand_from peers' -a 'add' -d 'remember an address for an agent'
+complete -c n2n -n '__fish_seen_subcommand_from grant' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'grant' -d 'let other agents call functions of this agent'
+complete -c n2n -n '__fish_seen_subcommand_from grant' -f -l unrestricted -d 'anyone may call'
+complete -c n2n -n '__fish_seen_subcommand_from grant' -f -l transferable -d 'anyone who presents the ticket may call'
+complete -c n2n -n '__fish_seen_subcommand_from grant' -f -l assigned -r -d 'only `AGENT` (repeatable), presenting the ticket, may call'
+complete -c n2n -n '__fish_seen_subcommand_from grant' -f -l tag -r -d 'a memo: why the grant was made'
+complete -c n2n -n '__fish_seen_subcommand_from grant' -f -l deliver -d 'send the claim to each assignee now (needs --assigned)'
+complete -c n2n -n '__fish_seen_subcommand_from grants' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'grants' -d 'list the capability grants of this agent'
+complete -c n2n -n '__fish_seen_subcommand_from grants' -f -l all -d 'include revoked and replaced grants'
+complete -c n2n -n '__fish_seen_subcommand_from grants' -f -l show-secrets -d 'print each grant\'s ticket'
+complete -c n2n -n '__fish_seen_subcommand_from revoke' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'revoke' -d 'revoke a capability grant'
+complete -c n2n -n '__fish_seen_subcommand_from claim' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'claim' -d 'keep a capability another agent granted you'
+complete -c n2n -n '__fish_seen_subcommand_from add' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_seen_subcommand_from claim' -a 'add' -d 'store a ticket as a claim on this agent\'s chain'
+complete -c n2n -n '__fish_seen_subcommand_from add' -f -l tag -r -d 'your own memo for the claim (default: the grant\'s tag)'
+complete -c n2n -n '__fish_seen_subcommand_from claims' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'claims' -d 'list the capabilities others granted this agent'
+complete -c n2n -n '__fish_seen_subcommand_from call' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'call' -d 'call a function of another agent (or your own) and print its reply'
+complete -c n2n -n '__fish_seen_subcommand_from call' -f -l to -r -d 'the callee `AGENT`, or self'
+complete -c n2n -n '__fish_seen_subcommand_from call' -f -l claim -r -d 'use claim `ID` (a unique prefix will do): its grantor and secret'
+complete -c n2n -n '__fish_seen_subcommand_from call' -f -l secret-file -r -d 'present the ticket in `FILE`'
+complete -c n2n -n '__fish_seen_subcommand_from audit' -f -l help -s h -d 'show help'
+complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'audit' -d 'list the incoming calls this agent answered or refused'
 complete -c n2n -n '__fish_seen_subcommand_from version' -f -l help -s h -d 'show help'
 complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'version' -d 'print the version of n2n'
 complete -c n2n -n '__fish_seen_subcommand_from completion' -f -l help -s h -d 'show help'

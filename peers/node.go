@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -219,8 +220,14 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	rm, err := serverResources()
+	if err != nil {
+		n.cancel()
+		return nil, err
+	}
 	h, err := libp2p.New(
 		libp2p.Identity(key),
+		libp2p.ResourceManager(rm),
 		libp2p.ListenAddrs(listen...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(libp2pquic.NewTransport),
@@ -302,6 +309,25 @@ func (n *Node) mdnsFound(ai peer.AddrInfo) {
 		defer cancel()
 		_ = n.h.Connect(ctx, ai) // retried only when reported again
 	}()
+}
+
+// perPeerConns is how many connections one agent may hold to a server at
+// once: each one-shot command of an agent brings its own connection (with
+// the same peer ID), and libp2p's default of 8 refuses the ninth of a burst
+// of parallel calls.
+const perPeerConns = 256
+
+// serverResources is libp2p's default resource manager with room for bursts
+// of one-shot commands from one agent.
+func serverResources() (network.ResourceManager, error) {
+	limits := rcmgr.PartialLimitConfig{
+		PeerDefault: rcmgr.ResourceLimits{Conns: perPeerConns, ConnsInbound: perPeerConns, FD: perPeerConns},
+	}.Build(rcmgr.DefaultLimits.AutoScale())
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits))
+	if err != nil {
+		return nil, fmt.Errorf("peers: resource manager: %w", err)
+	}
+	return rm, nil
 }
 
 // NewClient makes the host of a one-shot command: it does not listen, dials

@@ -3,9 +3,11 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/peers"
@@ -26,6 +28,9 @@ type Daemon struct {
 	Node      *peers.Node
 	Functions *Functions
 	Events    Events
+	// AcceptClaims lets other agents deliver claims (n2n.receive_claim);
+	// serve --no-accept-claims clears it.
+	AcceptClaims bool
 	// Debug receives one line per dropped session (bad network input); nil
 	// discards them.
 	Debug func(format string, args ...any)
@@ -38,6 +43,9 @@ func (d *Daemon) ID() *keys.Identity { return d.Chain.Identity() }
 
 // Inbox is the home's inbox.
 func (d *Daemon) Inbox() Inbox { return Inbox{Store: d.Chain.Side("inbox")} }
+
+// Audit is the home's audit log of incoming calls.
+func (d *Daemon) Audit() Audit { return Audit{Store: d.Chain.Side("audit")} }
 
 // Book is the home's address book.
 func (d *Daemon) Book() *peers.AddrBook { return &peers.AddrBook{Store: d.Chain.Side("peers")} }
@@ -102,10 +110,71 @@ func (d *Daemon) receive(ctx context.Context, in *Incoming) Response {
 	return Response{Status: StatusOK, Payload: []byte(fmt.Sprintf("delivered to %s\n", d.ID().Public()))}
 }
 
-// call runs a function under the capability check.
+// call runs a function under the capability check and records the call in
+// the audit log, whatever its outcome.
 func (d *Daemon) call(ctx context.Context, in *Incoming) Response {
-	if in.Caller != d.ID().Public() {
-		return Response{Status: StatusUnauthorized, Error: "unauthorized"}
+	start := time.Now()
+	rec := &AuditRecord{Time: start.UnixMicro(), Caller: in.Caller, Function: in.Request.Function}
+	resp := d.authorizeAndRun(ctx, in, rec)
+	rec.Outcome = resp.Status
+	rec.Duration = time.Since(start).Microseconds()
+	if err := d.Audit().Add(rec); err != nil && d.Debug != nil {
+		d.Debug("audit log: %v", err)
 	}
-	return d.Functions.Run(ctx, &Invocation{Function: in.Request.Function, Caller: in.Caller, Access: "author", Payload: in.Request.Payload})
+	return resp
+}
+
+// errUnauthorized is all a refused caller learns: not which grants exist,
+// nor whether the function does.
+var errUnauthorized = Response{Status: StatusUnauthorized, Error: "unauthorized"}
+
+func (d *Daemon) authorizeAndRun(ctx context.Context, in *Incoming, rec *AuditRecord) Response {
+	fn := in.Request.Function
+	self := in.Caller == d.ID().Public()
+	if fn == caps.ReceiveClaim {
+		if !d.AcceptClaims && !self {
+			return errUnauthorized
+		}
+		rec.Access = string(caps.Unrestricted)
+		if self {
+			rec.Access = caps.AccessAuthor
+		}
+		return d.receiveClaim(in)
+	}
+	dec, err := caps.Check(d.Chain, in.Caller, fn, in.Request.Secret)
+	if err != nil {
+		if d.Debug != nil {
+			d.Debug("capability check: %v", err)
+		}
+		return Response{Status: StatusHandlerError, Error: "the capability check could not be made"}
+	}
+	if !dec.Allowed {
+		return errUnauthorized
+	}
+	rec.Access = dec.Access
+	inv := &Invocation{Function: fn, Caller: in.Caller, Access: dec.Access, Tag: dec.Tag, Payload: in.Request.Payload}
+	if !dec.GrantID.IsZero() {
+		rec.GrantID = dec.GrantID[:]
+		inv.Grant = dec.GrantID.ActionString()
+	}
+	return d.Functions.Run(ctx, inv)
+}
+
+// receiveClaim is the built-in n2n.receive_claim: the payload is a ticket
+// from its grantor, stored as a claim on this agent's chain.
+func (d *Daemon) receiveClaim(in *Incoming) Response {
+	t, err := caps.ParseTicket(string(in.Request.Payload))
+	if err != nil {
+		return Response{Status: StatusBadRequest, Error: "not a valid ticket"}
+	}
+	if t.Grantor != in.Caller {
+		return Response{Status: StatusBadRequest, Error: "a claim can only be delivered by its grantor"}
+	}
+	r, err := caps.AddClaim(d.Chain, caps.ClaimFromTicket(t))
+	if err != nil {
+		return Response{Status: StatusHandlerError, Error: "the claim could not be stored"}
+	}
+	id := r.Hash.ActionString()
+	d.Events.Publish(Event{Time: time.Now(), Kind: "claim", From: in.Caller, Text: id + "\t" + strings.Join(t.Functions, ",") + "\t" + t.Tag})
+	return Response{Status: StatusOK, Payload: []byte(id + "\n")}
 }

@@ -3,6 +3,8 @@ package testscripts
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/cmd"
 	"github.com/n2n-dev/n2n/keys"
@@ -45,15 +48,18 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":  cmdExitcode,
-			"waitfile":  cmdWaitfile,
-			"repeat":    cmdRepeat,
-			"corrupt":   cmdCorrupt,
-			"nosecrets": cmdNoSecrets,
-			"setvar":    cmdSetvar,
-			"poll":      cmdPoll,
-			"genfile":   cmdGenfile,
-			"gone":      cmdGone,
+			"exitcode":   cmdExitcode,
+			"waitfile":   cmdWaitfile,
+			"repeat":     cmdRepeat,
+			"corrupt":    cmdCorrupt,
+			"nosecrets":  cmdNoSecrets,
+			"setvar":     cmdSetvar,
+			"poll":       cmdPoll,
+			"genfile":    cmdGenfile,
+			"gone":       cmdGone,
+			"concurrent": cmdConcurrent,
+			"mistype":    cmdMistype,
+			"secretof":   cmdSecretOf,
 		},
 	})
 }
@@ -262,4 +268,89 @@ func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
 	if running != neg {
 		ts.Fatalf("process %s is running", args[0])
 	}
+}
+
+// concurrent N CODES prog args...: start N copies of prog at once and wait
+// (at most a minute) for all; each must exit with one of CODES
+// (comma-separated). stdout gets one "code count" line per status.
+func cmdConcurrent(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: concurrent N CODES prog [args...]")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	allowed := map[int]bool{}
+	for _, c := range strings.Split(args[1], ",") {
+		code, err := strconv.Atoi(c)
+		ts.Check(err)
+		allowed[code] = true
+	}
+	path, err := exec.LookPath(args[2])
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		cmd := exec.CommandContext(ctx, path, args[3:]...)
+		cmd.Dir = ts.Getenv("WORK")
+		for _, kv := range os.Environ() {
+			cmd.Env = append(cmd.Env, kv)
+		}
+		for _, k := range []string{"N2N_HOME", "HOME", "NO_COLOR", "PATH"} {
+			cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
+		}
+		ts.Check(cmd.Start())
+		cmds[i] = cmd
+	}
+	counts := map[int]int{}
+	for _, cmd := range cmds {
+		err := cmd.Wait()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			ts.Fatalf("concurrent: %v", err)
+		}
+		if !allowed[code] {
+			ts.Fatalf("concurrent: a run exited %d, want one of %s", code, args[1])
+		}
+		counts[code]++
+	}
+	var b strings.Builder
+	for code, c := range counts {
+		fmt.Fprintf(&b, "%d %d\n", code, c)
+	}
+	ts.Stdout().Write([]byte(b.String()))
+}
+
+// mistype VAR: set VAR_BAD to $VAR with one character in its middle changed.
+func cmdMistype(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: mistype VAR")
+	}
+	b := []byte(ts.Getenv(args[0]))
+	if len(b) < 20 {
+		ts.Fatalf("mistype: $%s is too short", args[0])
+	}
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	ts.Setenv(args[0]+"_BAD", string(b))
+}
+
+// secretof VAR TICKET: set VAR_B64URL, VAR_B64 (regexp-quoted) and VAR_HEX to the forms of
+// the secret inside the ticket text TICKET.
+func cmdSecretOf(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: secretof VAR TICKET")
+	}
+	t, err := caps.ParseTicket(args[1])
+	ts.Check(err)
+	ts.Setenv(args[0]+"_B64URL", base64.RawURLEncoding.EncodeToString(t.Secret))
+	ts.Setenv(args[0]+"_B64", regexp.QuoteMeta(base64.StdEncoding.EncodeToString(t.Secret)))
+	ts.Setenv(args[0]+"_HEX", hex.EncodeToString(t.Secret))
 }

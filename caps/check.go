@@ -1,0 +1,112 @@
+package caps
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/keys"
+)
+
+// Decision is the outcome of Check. A refusal carries no detail.
+type Decision struct {
+	Allowed bool
+	Access  string    // author|unrestricted|transferable|assigned
+	GrantID keys.Hash // zero for the author grant
+	Tag     string
+}
+
+// Check decides whether caller (already authenticated) may call function,
+// presenting secret (nil for none), on the agent whose chain c is. In order
+// (DESIGN §5):
+//
+//  1. caller is the chain's agent: the author grant;
+//  2. a live unrestricted grant covers function (whatever secret is given);
+//  3. a live transferable grant covers function and its secret is secret;
+//  4. a live assigned grant covers function, its secret is secret and
+//     caller is one of its assignees;
+//  5. otherwise refused.
+//
+// Grants are found through the indexes (function → unrestricted grants,
+// secret digest → grant), so the cost is flat in the number of grants;
+// secrets are compared in constant time. An error means the store could not
+// be read; its text names neither the secret nor any grant.
+func Check(c *chain.Chain, caller keys.PublicKey, function string, secret []byte) (Decision, error) {
+	if caller == c.Identity().Public() {
+		return Decision{Allowed: true, Access: AccessAuthor}, nil
+	}
+	if !ValidFunction(function) {
+		return Decision{}, nil
+	}
+	for _, name := range [...]string{function, AllFunctions} {
+		d, err := checkOpen(c, name)
+		if err != nil {
+			return Decision{}, checkErr(err)
+		}
+		if d.Allowed {
+			return d, nil
+		}
+	}
+	if len(secret) != SecretSize {
+		return Decision{}, nil
+	}
+	v, err := c.IndexGet(idxSecret, secretDigest(secret))
+	if errors.Is(err, chain.ErrNotFound) {
+		return Decision{}, nil
+	}
+	if err != nil {
+		return Decision{}, checkErr(err)
+	}
+	if len(v) != len(keys.Hash{}) {
+		return Decision{}, checkErr(errNoGrant)
+	}
+	id, g, err := resolve(c, keys.Hash(v))
+	if err != nil {
+		return Decision{}, checkErr(err)
+	}
+	defer clear(g.Secret)
+	match := subtle.ConstantTimeCompare(g.Secret, secret) == 1 && g.Covers(function)
+	switch {
+	case match && g.Access == Transferable,
+		match && g.Access == Assigned && slices.Contains(g.Assignees, caller):
+		return Decision{Allowed: true, Access: string(g.Access), GrantID: id, Tag: g.Tag}, nil
+	}
+	return Decision{}, nil
+}
+
+// checkOpen looks for a live unrestricted grant listing name.
+func checkOpen(c *chain.Chain, name string) (Decision, error) {
+	l, err := c.IndexGet(idxOpen, []byte(name))
+	if errors.Is(err, chain.ErrNotFound) {
+		return Decision{}, nil
+	}
+	if err != nil {
+		return Decision{}, err
+	}
+	for i := 0; i+hashLen <= len(l); i += hashLen {
+		id, g, err := resolve(c, keys.Hash(l[i:i+hashLen]))
+		if errors.Is(err, errNoGrant) {
+			continue
+		}
+		if err != nil {
+			return Decision{}, err
+		}
+		if g.Access == Unrestricted && g.Covers(name) {
+			return Decision{Allowed: true, Access: string(Unrestricted), GrantID: id, Tag: g.Tag}, nil
+		}
+	}
+	return Decision{}, nil
+}
+
+// checkErr keeps grant details out of Check's errors.
+func checkErr(err error) error {
+	switch {
+	case errors.Is(err, chain.ErrEncoding):
+		return fmt.Errorf("caps: check: a stored grant does not decode: %w", chain.ErrEncoding)
+	case errors.Is(err, errNoGrant):
+		return fmt.Errorf("caps: check: %w", errNoGrant)
+	}
+	return fmt.Errorf("caps: check: %w", err)
+}

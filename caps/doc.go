@@ -1,0 +1,26 @@
+// Package caps owns capability security (DESIGN §5): grant and claim
+// entries on the source chain, tickets (the text a grantor hands out of
+// band), revocation and update of grants, and the authorization check run
+// for every incoming call.
+//
+// Guarantees:
+//
+//   - Every write goes through chain.Append, so a grant's entry, its action
+//     and its index entries commit in one transaction; a revoke removes the
+//     index entries in the same transaction as the delete action, so a
+//     revoked grant authorizes nothing once Revoke returns.
+//   - Check reads indexes only (secret digest → grant, function name →
+//     unrestricted grants): its cost does not grow with the number of grants.
+//     It compares secrets in constant time, and a presented secret never makes
+//     an unrestricted grant refuse.
+//   - Secrets are never stored as index keys, and neither secrets nor the
+//     existence of grants appear in error text; Secret values print as
+//     "[secret]" with any fmt verb.
+//   - Decoders (entries and tickets) are strict: input that would not
+//     re-encode to the same bytes is rejected. Ticket errors wrap
+//     keys.ErrMalformed or keys.ErrChecksum.
+//
+// Every function is safe for concurrent use (as a *chain.Chain is); writes
+// made through this package are serialized with one another, so checks
+// that a grant is live and unique hold when its action is appended.
+package caps

@@ -1,0 +1,122 @@
+package caps
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/n2n-dev/n2n/keys"
+)
+
+// Ticket is what a grantor hands out of band so that the grantee can store a
+// claim: "n2ncap1" + base64url (no padding) of the canonical CBOR encoding of
+// the ticket followed by a 4-byte checksum (the first 4 bytes of BLAKE2b-256
+// of the CBOR). Its text holds the secret: treat it like a password.
+type Ticket struct {
+	Grantor   keys.PublicKey `cbor:"1,keyasint"`
+	Secret    Secret         `cbor:"2,keyasint,omitempty"`
+	Functions []string       `cbor:"3,keyasint"`
+	Access    Access         `cbor:"4,keyasint"`
+	Tag       string         `cbor:"5,keyasint,omitempty"`
+}
+
+// Protocol constants of the ticket text. They are frozen.
+const (
+	TicketPrefix   = "n2ncap1"
+	ticketChecksum = 4
+	// maxTicketText bounds the text accepted, far above the largest valid
+	// ticket (MaxFunctions names of 64 bytes and a MaxTag tag: about 6 KiB).
+	maxTicketText = 16 << 10
+)
+
+// NewTicket is the ticket for a grant by grantor.
+func NewTicket(grantor keys.PublicKey, g Grant) Ticket {
+	return Ticket{
+		Grantor:   grantor,
+		Secret:    Secret(bytes.Clone(g.Secret)),
+		Functions: slices.Clone(g.Functions),
+		Access:    g.Access,
+		Tag:       g.Tag,
+	}
+}
+
+// ClaimFromTicket is the claim a grantee stores for a ticket.
+func ClaimFromTicket(t Ticket) Claim {
+	return Claim{
+		Tag:       t.Tag,
+		Grantor:   t.Grantor,
+		Secret:    Secret(bytes.Clone(t.Secret)),
+		Functions: slices.Clone(t.Functions),
+		Access:    t.Access,
+	}
+}
+
+// Validate checks the ticket as a claim would be checked.
+func (t *Ticket) Validate() error {
+	if err := validate("ticket", t.Access, t.Secret, t.Functions, t.Tag); err != nil {
+		return fmt.Errorf("caps: %w", err)
+	}
+	return nil
+}
+
+// EncodeTicket returns the text form of t. It does not validate t: a ticket
+// made with NewTicket from a stored grant is valid, and ParseTicket rejects
+// any other.
+func EncodeTicket(t Ticket) string {
+	body := marshal(&t)
+	sum := keys.Sum256(body)
+	raw := append(body, sum[:ticketChecksum]...)
+	return TicketPrefix + base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// ParseTicket parses the text form of a ticket, surrounding white space
+// ignored. A wrong prefix, alphabet, length or encoding is an error wrapping
+// keys.ErrMalformed; a checksum that does not match (a typo) wraps
+// keys.ErrChecksum. Error texts never quote the ticket.
+func ParseTicket(s string) (Ticket, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > maxTicketText {
+		return Ticket{}, fmt.Errorf("caps: %w ticket: longer than %d characters", keys.ErrMalformed, maxTicketText)
+	}
+	rest, ok := strings.CutPrefix(s, TicketPrefix)
+	if !ok {
+		return Ticket{}, fmt.Errorf("caps: %w ticket: must start with %q", keys.ErrMalformed, TicketPrefix)
+	}
+	// The decoder skips CR and LF, which would make two texts name one
+	// ticket: only the alphabet itself is accepted.
+	if i := strings.IndexFunc(rest, func(r rune) bool { return !isBase64URL(r) }); i >= 0 {
+		return Ticket{}, fmt.Errorf("caps: %w ticket: character %d is not base64url", keys.ErrMalformed, len(TicketPrefix)+i+1)
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(rest)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("caps: %w ticket: not base64url (truncated or mistyped at the end?)", keys.ErrMalformed)
+	}
+	if len(raw) <= ticketChecksum {
+		return Ticket{}, fmt.Errorf("caps: %w ticket: too short", keys.ErrMalformed)
+	}
+	body, sum := raw[:len(raw)-ticketChecksum], raw[len(raw)-ticketChecksum:]
+	want := keys.Sum256(body)
+	if subtle.ConstantTimeCompare(want[:ticketChecksum], sum) != 1 {
+		return Ticket{}, fmt.Errorf("caps: ticket: %w (mistyped or truncated?)", keys.ErrChecksum)
+	}
+	var t Ticket
+	if err := decMode.Unmarshal(body, &t); err != nil {
+		return Ticket{}, fmt.Errorf("caps: %w ticket: bad encoding", keys.ErrMalformed)
+	}
+	if err := t.Validate(); err != nil {
+		clear(t.Secret)
+		return Ticket{}, err
+	}
+	if !bytes.Equal(marshal(&t), body) {
+		clear(t.Secret)
+		return Ticket{}, fmt.Errorf("caps: %w ticket: not canonical", keys.ErrMalformed)
+	}
+	return t, nil
+}
+
+func isBase64URL(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+}

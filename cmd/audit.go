@@ -1,0 +1,55 @@
+package cmd
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/rpc"
+	"github.com/urfave/cli/v2"
+)
+
+func auditCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "audit",
+		Usage: "list the incoming calls this agent answered or refused",
+		Description: "Every incoming call is recorded in the home (not on the chain): time, caller,\n" +
+			"function, access, grant, outcome and duration. Secrets are never recorded.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("audit takes no arguments")
+			}
+			return runAudit(c.Context, envOf(c))
+		},
+	}
+}
+
+func runAudit(ctx context.Context, e *env) error {
+	c, done, err := e.openHome(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var rows [][]string
+	var objs []any
+	now := time.Now()
+	err = rpc.Audit{Store: c.Side("audit")}.List(func(r *rpc.AuditRecord) error {
+		grant := ""
+		if len(r.GrantID) == 32 {
+			grant = keys.Hash(r.GrantID).ActionString()
+		}
+		t := time.UnixMicro(r.Time)
+		ms := float64(r.Duration) / 1000
+		rows = append(rows, []string{e.io.Time(t, now), r.Caller.String(), r.Function, r.Access, grant, string(r.Outcome), strconv.FormatFloat(ms, 'f', 3, 64)})
+		objs = append(objs, map[string]any{
+			"time": t.UTC().Format(time.RFC3339Nano), "caller": r.Caller.String(), "function": r.Function,
+			"access": r.Access, "grant_id": grant, "outcome": string(r.Outcome), "duration_ms": ms,
+		})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return e.io.Table([]string{"TIME", "CALLER", "FUNCTION", "ACCESS", "GRANT", "OUTCOME", "MS"}, rows, objs)
+}

@@ -1,0 +1,38 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/n2n-dev/n2n/caps"
+	"github.com/urfave/cli/v2"
+)
+
+func revokeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "revoke",
+		Usage:     "revoke a capability grant",
+		ArgsUsage: "GRANT_ID",
+		Description: "Commits a delete of the grant (a unique prefix of its ID will do). From that\n" +
+			"moment it authorizes nothing, also on sessions already open.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("revoke takes one GRANT_ID")
+			}
+			return runRevoke(c.Context, envOf(c), c.Args().First())
+		},
+	}
+}
+
+func runRevoke(ctx context.Context, e *env, id string) error {
+	c, done, err := e.openHome(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	gi, err := caps.LookupGrant(c, id)
+	if err != nil {
+		return err
+	}
+	_, err = caps.Revoke(c, gi.ID)
+	return err
+}
