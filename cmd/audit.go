@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 )
@@ -41,7 +42,11 @@ func runAudit(ctx context.Context, e *env) error {
 		}
 		t := time.UnixMicro(r.Time)
 		ms := float64(r.Duration) / 1000
-		rows = append(rows, []string{e.io.Time(t, now), r.Caller.String(), r.Function, r.Access, grant, string(r.Outcome), strconv.FormatFloat(ms, 'f', 3, 64)})
+		caller, g := r.Caller.String(), grant
+		if e.io.Mode == output.Human {
+			caller, g = short(caller), short(grant)
+		}
+		rows = append(rows, []string{e.io.Time(t, now), caller, r.Function, r.Access, g, string(r.Outcome), strconv.FormatFloat(ms, 'f', 3, 64)})
 		objs = append(objs, map[string]any{
 			"time": t.UTC().Format(time.RFC3339Nano), "caller": r.Caller.String(), "function": r.Function,
 			"access": r.Access, "grant_id": grant, "outcome": string(r.Outcome), "duration_ms": ms,

@@ -120,7 +120,7 @@ func runChainLog(ctx context.Context, e *env) error {
 
 // short abbreviates a typed hash for terminal tables (still a valid prefix).
 func short(s string) string {
-	if len(s) <= 5+keys.MinPrefix+4 {
+	if s == "" || len(s) <= 5+keys.MinPrefix+4 {
 		return s
 	}
 	return s[:5+keys.MinPrefix+4] + "…"

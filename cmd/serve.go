@@ -91,7 +91,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	env := os.Environ()
+	env := handlerEnv()
 	d := &rpc.Daemon{Chain: c, Node: node, Functions: rpc.NewFunctions(e.home, o.fns, o.concurrency, env), AcceptClaims: !o.noAcceptClaims}
 	if os.Getenv("N2N_DEBUG") != "" {
 		d.Debug = func(format string, args ...any) { e.io.Info("n2n: debug: "+format, args...) }
@@ -134,6 +134,25 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 			e.printEvent(ev)
 		}
 	}
+}
+
+// handlerEnv is the daemon's environment for function handlers, with the
+// directory of this n2n first on PATH so that a handler's own n2n commands
+// run this same program (and so reach this daemon).
+func handlerEnv() []string {
+	env := os.Environ()
+	exe, err := os.Executable()
+	if err != nil {
+		return env
+	}
+	dir := filepath.Dir(exe)
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			env[i] = "PATH=" + dir + string(os.PathListSeparator) + v
+			return env
+		}
+	}
+	return append(env, "PATH="+dir)
 }
 
 // printEvent prints one event line.
