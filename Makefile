@@ -23,9 +23,13 @@ unit:
 e2e:
 	$(GO) test -count=1 ./testscripts
 
+# Every decoder that reads the network or disk, FUZZTIME each.
+FUZZ := keys:FuzzDecodeID chain:FuzzDecodeAction caps:FuzzParseTicket caps:FuzzDecodeGrant \
+	noiseproto:FuzzReadFrame noiseproto:FuzzAcceptMessage1 rpc:FuzzDecodeRequest \
+	peers:FuzzDecodeRecord peers:FuzzDecodeBookValue
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzDecodeID -fuzztime $(FUZZTIME) ./keys
-	$(GO) test -run XXX -fuzz FuzzDecodeAction -fuzztime $(FUZZTIME) ./chain
+	@set -e; for t in $(FUZZ); do \
+	  echo "fuzz $$t"; $(GO) test -run XXX -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; done
 
 bench:
 	$(GO) test -run XXX -bench . -benchtime 1x ./... >/dev/null

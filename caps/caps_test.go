@@ -23,11 +23,15 @@ func newChain(t testing.TB) *chain.Chain {
 
 func newHome(t testing.TB) (*chain.Chain, string) {
 	t.Helper()
+	return newHomeIn(t, t.TempDir())
+}
+
+func newHomeIn(t testing.TB, home string) (*chain.Chain, string) {
+	t.Helper()
 	id, err := keys.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := t.TempDir()
 	c, err := chain.Init(context.Background(), home, id, chain.Options{LockTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -96,6 +96,7 @@ func checkOpen(c *chain.Chain, name string) (Decision, error) {
 		if g.Access == Unrestricted && g.Covers(name) {
 			return Decision{Allowed: true, Access: string(Unrestricted), GrantID: id, Tag: g.Tag}, nil
 		}
+		clear(g.Secret)
 	}
 	return Decision{}, nil
 }

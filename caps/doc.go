@@ -9,10 +9,11 @@
 //     and its index entries commit in one transaction; a revoke removes the
 //     index entries in the same transaction as the delete action, so a
 //     revoked grant authorizes nothing once Revoke returns.
-//   - Check reads indexes only (secret digest → grant, function name →
-//     unrestricted grants): its cost does not grow with the number of grants.
-//     It compares secrets in constant time, and a presented secret never makes
-//     an unrestricted grant refuse.
+//   - Check finds grants through indexes only (secret digest → grant,
+//     function name → unrestricted grants), with a fixed number of point
+//     lookups: its cost does not grow with the number of grants. It compares
+//     secrets in constant time, and a presented secret never makes an
+//     unrestricted grant refuse.
 //   - Secrets are never stored as index keys, and neither secrets nor the
 //     existence of grants appear in error text; Secret values print as
 //     "[secret]" with any fmt verb.

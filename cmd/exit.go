@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/peers"
@@ -132,6 +133,12 @@ func classifyBase(err error) (int, string) {
 		return exitUnreachable, "check the agent ID, --bootstrap, or add an address with 'n2n peers add'"
 	case errors.Is(err, peers.ErrBadAddress):
 		return exitUsage, ""
+	case errors.Is(err, caps.ErrRevoked):
+		return exitError, "'n2n grants --all' lists revoked grants"
+	case errors.Is(err, caps.ErrReplaced):
+		return exitError, "revoke the grant that replaced it ('n2n grants')"
+	case errors.Is(err, caps.ErrDuplicate):
+		return exitError, "a live grant already says this; 'n2n grants' lists them"
 	case errors.Is(err, chain.ErrExists):
 		return exitError, "each home holds one identity; use another --home for a second agent"
 	}
