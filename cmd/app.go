@@ -31,7 +31,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: output.IsTerminal(stdout)}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: output.IsTerminal(stdout), stdinTTY: output.IsTerminal(stdin)}
 	e.cwd, _ = os.Getwd()
 	return e.run(ctx, args)
 }
@@ -67,6 +67,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	stdoutTTY      bool
+	stdinTTY       bool
 	io             *output.IO
 	args           []string // the command line, global flags first
 	cwd            string   // of the invoking shell

@@ -28,7 +28,8 @@ func callCommand() *cli.Command {
 			"author grant) or by the grantor of --claim, presenting the claim's secret. With\n" +
 			"--to and no --claim, a claim from that agent covering FUNCTION is used if there\n" +
 			"is one. --secret-file reads a ticket from a file instead (never from argv).\n" +
-			"PAYLOAD (or stdin with -) goes to the function's stdin; its stdout is printed.",
+			"PAYLOAD (or stdin with -, or stdin when PAYLOAD is left out and stdin is not a\n" +
+			"terminal) goes to the function's stdin; its stdout is printed.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "the callee `AGENT`, or self"},
 			&cli.StringFlag{Name: "claim", Usage: "use claim `ID` (a unique prefix will do): its grantor and secret"},
@@ -40,6 +41,9 @@ func callCommand() *cli.Command {
 			}
 			o := callOptions{to: c.String("to"), claim: c.String("claim"), secretFile: c.String("secret-file"),
 				function: c.Args().Get(0), payload: c.Args().Get(1)}
+			if c.NArg() == 1 && !envOf(c).stdinTTY {
+				o.payload = "-" // n2n call … publish_post < draft.md
+			}
 			if o.to == "" && o.claim == "" && o.secretFile == "" {
 				return usagef("say whom to call: --to AGENT, --to self, or --claim ID")
 			}

@@ -38,7 +38,7 @@ func (e *env) maybeForward(c *cli.Context) error {
 	if _, err := os.Stat(e.socket()); err != nil {
 		return nil
 	}
-	req := &rpc.LocalRequest{Args: e.args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, Env: map[string]string{}}
+	req := &rpc.LocalRequest{Args: e.args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, StdinTTY: e.stdinTTY, Env: map[string]string{}}
 	for _, k := range []string{"NO_COLOR", "TERM"} {
 		if v, ok := os.LookupEnv(k); ok {
 			req.Env[k] = v
@@ -64,7 +64,7 @@ func (e *env) maybeForward(c *cli.Context) error {
 // the daemon's home and node.
 func runForwarded(d *rpc.Daemon, home string, stop func()) rpc.LocalRunner {
 	return func(ctx context.Context, req *rpc.LocalRequest, stdin io.Reader, stdout, stderr io.Writer) int {
-		e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: req.StdoutTTY,
+		e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: req.StdoutTTY, stdinTTY: req.StdinTTY,
 			cwd: req.Cwd, daemon: d, home: home, stopDaemon: stop}
 		return e.run(ctx, req.Args)
 	}

@@ -38,6 +38,7 @@ type LocalRequest struct {
 	Cwd       string            `cbor:"2,keyasint"`
 	Env       map[string]string `cbor:"3,keyasint"`
 	StdoutTTY bool              `cbor:"4,keyasint"`
+	StdinTTY  bool              `cbor:"5,keyasint"`
 }
 
 // LocalRunner runs a forwarded command and returns its exit status.
