@@ -59,12 +59,16 @@ func Check(c *chain.Chain, caller keys.PublicKey, function string, secret []byte
 	if err != nil {
 		return Decision{}, checkErr(err)
 	}
-	if len(v) != len(keys.Hash{}) {
+	if len(v) != hashLen {
 		return Decision{}, checkErr(errNoGrant)
 	}
-	id, g, err := resolve(c, keys.Hash(v))
+	id := keys.Hash(v)
+	g, live, err := indexed(c, id)
 	if err != nil {
 		return Decision{}, checkErr(err)
+	}
+	if !live { // revoked or replaced since the lookup
+		return Decision{}, nil
 	}
 	defer clear(g.Secret)
 	match := subtle.ConstantTimeCompare(g.Secret, secret) == 1 && g.Covers(function)
@@ -76,29 +80,37 @@ func Check(c *chain.Chain, caller keys.PublicKey, function string, secret []byte
 	return Decision{}, nil
 }
 
-// checkOpen looks for a live unrestricted grant listing name.
+// errFound stops the capopen scan at the first live grant.
+var errFound = errors.New("found")
+
+// checkOpen looks for a live unrestricted grant listing name (a function or
+// AllFunctions). With several, it reports the one with the lowest grant ID.
 func checkOpen(c *chain.Chain, name string) (Decision, error) {
-	l, err := c.IndexGet(idxOpen, []byte(name))
-	if errors.Is(err, chain.ErrNotFound) {
-		return Decision{}, nil
-	}
-	if err != nil {
-		return Decision{}, err
-	}
-	for i := 0; i+hashLen <= len(l); i += hashLen {
-		id, g, err := resolve(c, keys.Hash(l[i:i+hashLen]))
-		if errors.Is(err, errNoGrant) {
-			continue
+	prefix := openPrefix(name)
+	var d Decision
+	err := c.IndexScan(idxOpen, prefix, func(k, _ []byte) error {
+		if len(k) != len(prefix)+hashLen {
+			return nil // not a key this package writes
+		}
+		id := keys.Hash(k[len(prefix):])
+		g, live, err := indexed(c, id)
+		if errors.Is(err, errNoGrant) || err == nil && !live {
+			return nil
 		}
 		if err != nil {
-			return Decision{}, err
-		}
-		if g.Access == Unrestricted && g.Covers(name) {
-			return Decision{Allowed: true, Access: string(Unrestricted), GrantID: id, Tag: g.Tag}, nil
+			return err
 		}
 		clear(g.Secret)
+		if g.Access == Unrestricted && g.Covers(name) {
+			d = Decision{Allowed: true, Access: string(Unrestricted), GrantID: id, Tag: g.Tag}
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return Decision{}, err
 	}
-	return Decision{}, nil
+	return d, nil
 }
 
 // checkErr keeps grant details out of Check's errors.

@@ -271,90 +271,133 @@ func TestUpdateGrant(t *testing.T) {
 	verify(t, c)
 }
 
+// TestDuplicates: a secret is used by one live grant at a time; two
+// identical unrestricted grants are two grants, each revoked on its own.
 func TestDuplicates(t *testing.T) {
 	c := newChain(t)
-	id, _ := grant(t, c, Grant{Tag: "t", Access: Unrestricted, Functions: []string{"ping"}})
-	if _, err := CreateGrant(c, Grant{Tag: "t", Access: Unrestricted, Functions: []string{"ping"}}); !errors.Is(err, ErrDuplicate) {
-		t.Fatalf("identical unrestricted grant: %v", err)
-	}
-	// A different tag is a different grant.
-	grant(t, c, Grant{Tag: "u", Access: Unrestricted, Functions: []string{"ping"}})
-	// Revoked, the same grant can be made again, and Check names the new one.
-	if _, err := Revoke(c, id); err != nil {
-		t.Fatal(err)
-	}
-	// The other grant for ping still covers it.
-	if d, err := Check(c, newAgent(t), "ping", nil); err != nil || !d.Allowed || d.Tag != "u" {
-		t.Fatalf("ping after revoking one of two grants: %+v %v", d, err)
-	}
-	id2, _ := grant(t, c, Grant{Tag: "t", Access: Unrestricted, Functions: []string{"ping"}})
-	if id2 == id {
+	caller := newAgent(t)
+	ping := Grant{Tag: "t", Access: Unrestricted, Functions: []string{"ping"}}
+	id1, _ := grant(t, c, ping)
+	id2, _ := grant(t, c, ping)
+	if id1 == id2 {
 		t.Fatal("same grant ID")
 	}
-	if n := len(mustIndex(t, c, idxOpen, "ping")); n != 2*hashLen {
-		t.Fatalf("capopen ping holds %d bytes", n)
+	if r1, _ := c.Get(id1); true {
+		if r2, _ := c.Get(id2); r1.EntryHash != r2.EntryHash {
+			t.Fatal("identical grants with different entries")
+		}
+	}
+	if n := countIndex(t, c, idxOpen, openPrefix("ping")); n != 2 {
+		t.Fatalf("capopen ping: %d keys", n)
+	}
+	first := id1 // Check names the lowest grant ID
+	if bytes.Compare(id2[:], id1[:]) < 0 {
+		first = id2
+	}
+	d, err := Check(c, caller, "ping", nil)
+	if err != nil || !d.Allowed || d.GrantID != first {
+		t.Fatalf("ping with two grants: %+v %v", d, err)
+	}
+	// Revoking one leaves the other, which Check then names.
+	if _, err := Revoke(c, id1); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := Check(c, caller, "ping", nil); err != nil || !d.Allowed || d.GrantID != id2 {
+		t.Fatalf("ping after revoking one of two: %+v %v", d, err)
+	}
+	if _, err := Revoke(c, id2); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := Check(c, caller, "ping", nil); err != nil || d.Allowed {
+		t.Fatalf("ping after revoking both: %+v %v", d, err)
+	}
+	if n := countIndex(t, c, idxOpen, nil); n != 0 {
+		t.Fatalf("capopen: %d keys left", n)
 	}
 
+	// A secret in use by a live grant is refused, for a create and for an
+	// update of another grant.
 	s := mustSecret(t)
 	sid, _ := grant(t, c, Grant{Access: Transferable, Secret: s, Functions: []string{"a"}})
+	other, _ := grant(t, c, Grant{Access: Transferable, Functions: []string{"b"}})
+	head, _ := c.Head()
 	if _, err := CreateGrant(c, Grant{Access: Assigned, Secret: s, Assignees: []keys.PublicKey{newAgent(t)}, Functions: []string{"b"}}); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("same secret: %v", err)
+	}
+	if _, err := CreateGrant(c, Grant{Access: Transferable, Secret: s, Functions: []string{"a"}}); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("identical transferable grant: %v", err)
+	}
+	if _, err := UpdateGrant(c, other, Grant{Access: Transferable, Secret: s, Functions: []string{"b"}}); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("update to another grant's secret: %v", err)
+	}
+	if h, _ := c.Head(); h.Seq != head.Seq {
+		t.Fatal("a refused grant was appended")
 	}
 	if _, err := Revoke(c, sid); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := c.Get(sid); true {
-		if v, _ := c.Side(sideGrant).Get(r.EntryHash[:]); v != nil {
-			t.Fatal("map entry of a revoked grant left")
-		}
+	if n := countIndex(t, c, idxSecret, secretDigest(s)); n != 0 {
+		t.Fatalf("secret index of a revoked grant: %d", n)
 	}
+	// Revoked, the same grant can be made again: it has the same entry as
+	// the revoked one, and Check names the new one.
 	sid2, _ := grant(t, c, Grant{Access: Transferable, Secret: s, Functions: []string{"a"}})
-	d, err := Check(c, newAgent(t), "a", s)
+	d, err = Check(c, caller, "a", s)
 	if err != nil || !d.Allowed || d.GrantID != sid2 {
 		t.Fatalf("re-made grant: %+v %v (old %s)", d, err, sid.ActionString())
-	}
-	// Both grants have one entry hash: the map names the live one.
-	r, _ := c.Get(sid2)
-	if v, _ := c.Side(sideGrant).Get(r.EntryHash[:]); !bytes.Equal(v, sid2[:]) {
-		t.Fatalf("map after re-making: %x", v)
 	}
 	verify(t, c)
 }
 
-// TestGrantIDRepair: the entry-hash → grant-ID map is written after the
-// append; if it is lost (a crash between the two), Check still names the
-// grant and repairs the map.
-func TestGrantIDRepair(t *testing.T) {
+// TestIndexNamesGrantID: both indexes name grants by grant ID, and an update
+// moves the entries to the new grant ID in its own action.
+func TestIndexNamesGrantID(t *testing.T) {
 	c := newChain(t)
-	id, g := grant(t, c, Grant{Access: Transferable, Functions: []string{"read"}})
-	gi, _ := GetGrant(c, id)
-	r, _ := c.Get(id)
-	side := c.Side(sideGrant)
-	if v, _ := side.Get(r.EntryHash[:]); !bytes.Equal(v, id[:]) {
-		t.Fatalf("map: %x", v)
+	tid, tg := grant(t, c, Grant{Access: Transferable, Functions: []string{"read"}})
+	oid, _ := grant(t, c, Grant{Access: Unrestricted, Functions: []string{"ping", "*"}})
+	if v := mustIndex(t, c, idxSecret, string(secretDigest(tg.Secret))); !bytes.Equal(v, tid[:]) {
+		t.Fatalf("capsecret names %x, not the grant ID", v)
 	}
-	if err := side.Delete(r.EntryHash[:]); err != nil {
-		t.Fatal(err)
-	}
-	d, err := Check(c, newAgent(t), "read", g.Secret)
-	if err != nil || !d.Allowed || d.GrantID != id {
-		t.Fatalf("without the map: %+v %v", d, err)
-	}
-	if v, _ := side.Get(r.EntryHash[:]); !bytes.Equal(v, id[:]) {
-		t.Fatalf("map not repaired: %x", v)
-	}
-	// The map is not on the chain: an entry naming something other than a
-	// grant with this entry is not believed.
-	genesis, _ := c.BySeq(0)
-	for _, bad := range [][]byte{bytes.Repeat([]byte{1}, 32), genesis.Hash[:], {1, 2}} {
-		if err := side.Set(r.EntryHash[:], bad); err != nil {
+	openKeys := func() []string {
+		var ks []string
+		if err := c.IndexScan(idxOpen, nil, func(k, _ []byte) error { ks = append(ks, string(k)); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if d, _ := Check(c, newAgent(t), "read", g.Secret); !d.Allowed || d.GrantID != id {
-			t.Fatalf("bad map entry %x: %+v", bad, d)
+		return ks
+	}
+	if ks := openKeys(); len(ks) != 2 || ks[0] != string(openKey("*", oid)) || ks[1] != string(openKey("ping", oid)) {
+		t.Fatalf("capopen keys: %q", ks)
+	}
+
+	// Update: the kept secret now names the update.
+	u, err := UpdateGrant(c, tid, Grant{Tag: "v2", Access: Transferable, Functions: []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := mustIndex(t, c, idxSecret, string(secretDigest(tg.Secret))); !bytes.Equal(v, u.Hash[:]) {
+		t.Fatalf("capsecret after update names %x", v)
+	}
+	if n := countIndex(t, c, idxSecret, nil); n != 1 {
+		t.Fatalf("capsecret: %d keys", n)
+	}
+	ou, err := UpdateGrant(c, oid, Grant{Access: Unrestricted, Functions: []string{"pong"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := openKeys(); len(ks) != 1 || ks[0] != string(openKey("pong", ou.Hash)) {
+		t.Fatalf("capopen keys after update: %q", ks)
+	}
+	for _, tc := range []struct {
+		fn     string
+		secret []byte
+		id     keys.Hash
+	}{{"read", tg.Secret, u.Hash}, {"pong", nil, ou.Hash}, {"ping", nil, keys.Hash{}}} {
+		d, err := Check(c, newAgent(t), tc.fn, tc.secret)
+		if err != nil || d.Allowed != !tc.id.IsZero() || d.GrantID != tc.id {
+			t.Fatalf("%s: %+v %v", tc.fn, d, err)
 		}
 	}
-	_ = gi
+	verify(t, c)
 }
 
 func TestLookupGrant(t *testing.T) {
@@ -539,19 +582,27 @@ func TestEndToEnd(t *testing.T) {
 func TestCheckDistrustsIndex(t *testing.T) {
 	c := newChain(t)
 	id, g := grant(t, c, Grant{Access: Transferable, Functions: []string{"read"}})
-	r, _ := c.Get(id)
 	oid, _ := grant(t, c, Grant{Access: Unrestricted, Functions: []string{"gone"}})
-	or, _ := c.Get(oid)
-	if _, err := Revoke(c, oid); err != nil {
-		t.Fatal(err)
+	rid, rg := grant(t, c, Grant{Access: Transferable, Functions: []string{"read"}})
+	for _, h := range []keys.Hash{oid, rid} {
+		if _, err := Revoke(c, h); err != nil {
+			t.Fatal(err)
+		}
 	}
 	forged := mustSecret(t)
 	_, err := c.Append(chain.Draft{
 		Type: chain.Create, EntryType: "app:test", Entry: []byte("x"),
 		Index: []chain.IndexWrite{
-			{Name: idxSecret, Key: secretDigest(forged), Value: r.EntryHash[:]},
-			{Name: idxOpen, Key: []byte("read"), Value: r.EntryHash[:]},
-			{Name: idxOpen, Key: []byte("gone"), Value: append(bytes.Repeat([]byte{7}, 32), or.EntryHash[:]...)},
+			{Name: idxSecret, Key: secretDigest(forged), Value: id[:]},
+			{Name: idxSecret, Key: secretDigest(rg.Secret), Value: rid[:]},
+			{Name: idxOpen, Key: openKey("read", id)},
+			{Name: idxOpen, Key: openKey("gone", keys.Hash{7, 7, 7})},
+			{Name: idxOpen, Key: openKey("gone", oid)},
+			{Name: idxOpen, Key: append(openPrefix("gone"), 1, 2, 3)},
+		},
+		// Index entries naming an action that is not a grant.
+		IndexFunc: func(h keys.Hash) []chain.IndexWrite {
+			return []chain.IndexWrite{{Name: idxOpen, Key: openKey("gone", h)}}
 		},
 	})
 	if err != nil {
@@ -560,13 +611,13 @@ func TestCheckDistrustsIndex(t *testing.T) {
 	for _, tc := range []struct {
 		fn     string
 		secret []byte
-	}{{"read", forged}, {"read", nil}, {"gone", nil}} {
+	}{{"read", forged}, {"read", nil}, {"gone", nil}, {"read", rg.Secret}} {
 		if d, err := Check(c, newAgent(t), tc.fn, tc.secret); err != nil || d.Allowed {
 			t.Fatalf("%s: forged index entry: %+v %v", tc.fn, d, err)
 		}
 	}
-	if d, _ := Check(c, newAgent(t), "read", g.Secret); !d.Allowed {
-		t.Fatal("the real secret is refused")
+	if d, _ := Check(c, newAgent(t), "read", g.Secret); !d.Allowed || d.GrantID != id {
+		t.Fatalf("the real secret: %+v", d)
 	}
 }
 

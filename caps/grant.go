@@ -33,9 +33,11 @@ func (gi *GrantInfo) Live() bool { return !gi.Revoked && gi.ReplacedBy.IsZero() 
 
 // CreateGrant commits grant g. For transferable and assigned grants without
 // a secret it generates one (read it back with GetGrant to make a ticket).
-// The grant ID is the returned record's Hash. A grant that repeats a live one
-// (same secret, or an identical unrestricted grant) is refused with
-// ErrDuplicate; an invalid grant with an error wrapping keys.ErrMalformed.
+// The grant ID is the returned record's Hash; the grant and its index
+// entries commit together. A grant whose secret a live grant already uses is
+// refused with ErrDuplicate, an invalid grant with an error wrapping
+// keys.ErrMalformed. Creating a grant identical to a live one makes a
+// second grant, with its own ID, that must be revoked on its own.
 func CreateGrant(c *chain.Chain, g Grant) (chain.Record, error) {
 	g = g.clone()
 	defer func() { clear(g.Secret) }()
@@ -51,27 +53,21 @@ func CreateGrant(c *chain.Chain, g Grant) (chain.Record, error) {
 		return chain.Record{}, err
 	}
 	defer clear(enc)
-	e := keys.Sum256(enc)
 
 	writeMu.Lock()
 	defer writeMu.Unlock()
-	if err := checkUnique(c, &g, e, keys.Hash{}); err != nil {
-		return chain.Record{}, fmt.Errorf("caps: grant: %w", err)
-	}
-	idx, err := indexWrites(c, nil, keys.Hash{}, &g, e)
-	if err != nil {
+	if err := checkSecret(c, &g, keys.Hash{}); err != nil {
 		return chain.Record{}, fmt.Errorf("caps: grant: %w", err)
 	}
 	r, err := c.Append(chain.Draft{
 		Type:      chain.Create,
 		EntryType: chain.EntryCapGrant,
 		Entry:     enc,
-		Index:     idx,
+		IndexFunc: addWrites(&g),
 	})
 	if err != nil {
 		return chain.Record{}, fmt.Errorf("caps: grant: %w", err)
 	}
-	remember(c, e, r.Hash)
 	return r, nil
 }
 
@@ -79,14 +75,16 @@ func CreateGrant(c *chain.Chain, g Grant) (chain.Record, error) {
 // grant authorizes nothing from then on, the new one (its ID is the returned
 // record's Hash) takes its place. A transferable or assigned g without a
 // secret keeps the old grant's secret, so existing claims keep working; it
-// gets a new one if the old grant had none.
+// gets a new one if the old grant had none. The old grant's index entries
+// go and the new one's come in the transaction of the update action. A
+// secret used by another live grant is refused with ErrDuplicate.
 func UpdateGrant(c *chain.Chain, id keys.Hash, g Grant) (chain.Record, error) {
 	g = g.clone()
 	defer func() { clear(g.Secret) }()
 
 	writeMu.Lock()
 	defer writeMu.Unlock()
-	old, og, err := liveGrant(c, id, "update")
+	_, og, err := liveGrant(c, id, "update")
 	if err != nil {
 		return chain.Record{}, err
 	}
@@ -103,26 +101,20 @@ func UpdateGrant(c *chain.Chain, id keys.Hash, g Grant) (chain.Record, error) {
 		return chain.Record{}, err
 	}
 	defer clear(enc)
-	e := keys.Sum256(enc)
-	if err := checkUnique(c, &g, e, old.EntryHash); err != nil {
+	if err := checkSecret(c, &g, id); err != nil {
 		return chain.Record{}, fmt.Errorf("caps: update: %w", err)
 	}
-	idx, err := indexWrites(c, &og, old.EntryHash, &g, e)
-	if err != nil {
-		return chain.Record{}, fmt.Errorf("caps: update: %w", err)
-	}
-	forget(c, old.EntryHash)
 	r, err := c.Append(chain.Draft{
 		Type:      chain.Update,
 		EntryType: chain.EntryCapGrant,
 		Entry:     enc,
 		Target:    id,
-		Index:     idx,
+		Index:     removeWrites(id, &og),
+		IndexFunc: addWrites(&g),
 	})
 	if err != nil {
 		return chain.Record{}, fmt.Errorf("caps: update: %w", err)
 	}
-	remember(c, e, r.Hash)
 	return r, nil
 }
 
@@ -133,21 +125,16 @@ func UpdateGrant(c *chain.Chain, id keys.Hash, g Grant) (chain.Record, error) {
 func Revoke(c *chain.Chain, id keys.Hash) (chain.Record, error) {
 	writeMu.Lock()
 	defer writeMu.Unlock()
-	old, g, err := liveGrant(c, id, "revoke")
+	_, g, err := liveGrant(c, id, "revoke")
 	if err != nil {
 		return chain.Record{}, err
 	}
 	defer clear(g.Secret)
-	idx, err := indexWrites(c, &g, old.EntryHash, nil, keys.Hash{})
-	if err != nil {
-		return chain.Record{}, fmt.Errorf("caps: revoke: %w", err)
-	}
-	forget(c, old.EntryHash)
 	r, err := c.Append(chain.Draft{
 		Type:      chain.Delete,
 		EntryType: chain.EntryCapGrant,
 		Target:    id,
-		Index:     idx,
+		Index:     removeWrites(id, &g),
 	})
 	if err != nil {
 		return chain.Record{}, fmt.Errorf("caps: revoke: %w", err)

@@ -12,40 +12,40 @@ import (
 )
 
 // Index layout. The indexes are written by chain.Append in the transaction of
-// the action they follow, so they hold exactly the live grants:
+// the action they follow, so they hold exactly the live grants. Both name a
+// grant by its grant ID, the hash of the create (or update) action that made
+// it, which Append hands to Draft.IndexFunc:
 //
-//	capsecret  digest(32) → grant entry hash(32)
-//	capopen    function   → entry hash(32) ‖ entry hash(32) ‖ …  (unrestricted grants
-//	                        listing the function, or "*", oldest first)
+//	capsecret  digest(32)                     → grant ID(32)
+//	capopen    function ‖ 0x00 ‖ grant ID(32) → (empty)
 //
-// digest is BLAKE2b-256 keyed with the secret over secretLabel: the secret
-// itself is never a key. Both indexes are read with point lookups only (no
-// iterators), so Check costs the same with one grant or a hundred thousand.
+// capopen has one key per unrestricted grant and function it lists (or
+// "*"); a function name never holds 0x00, so the keys of one function are
+// the ones under function ‖ 0x00. digest is BLAKE2b-256 keyed with the
+// secret over secretLabel: the secret itself is never a key.
 //
-// The indexes name a grant by its entry hash, not by its grant ID (the
-// action hash), because the action hash is made inside Append while index
-// writes must be known before. This package keeps the entry hashes of live
-// grants unique (a secret is used by one live grant; an unrestricted grant
-// may not repeat a live one), so an entry hash names one live grant. The
-// capopen lists are read, changed and written back under writeMu.
+// Check reads capsecret with a point lookup and capopen with a seek to one
+// function's keys that stops at the first live grant, so its cost does not
+// depend on how many grants there are (only Badger's own per-lookup cost
+// grows, with the depth of its tree). Entries are only candidates: Check
+// loads the grant an entry names and checks it is a live grant of the right
+// kind and, for a secret, that the secret matches.
 //
-// The side store "capgrant" (entry hash → grant ID) maps back to the grant
-// ID. Invariant: an entry in it names the live grant with that entry hash,
-// or is absent. Creates write it right after the append; revokes and updates
-// drop it before theirs. A crash between the two leaves it absent, and
-// grantID then finds the grant by one scan of the grants and repairs it.
-// Authorization never depends on this map, only the GrantID reported.
+// A revoke deletes the grant's entries and an update deletes the old
+// grant's and writes the new one's (Draft.Index for the removals,
+// Draft.IndexFunc for the writes, so a secret an update keeps moves to the
+// new grant ID), each in the transaction of its action.
 const (
 	idxSecret   = "capsecret"
 	idxOpen     = "capopen"
-	sideGrant   = "capgrant"
 	secretLabel = "n2n capability secret index v1"
 	hashLen     = len(keys.Hash{})
 )
 
-// writeMu serializes this package's writes (and repairs of the side map), so
-// what is read before an append (live, unique, capopen lists) still holds
-// when it commits.
+// writeMu serializes this package's grant writes, so that what they read
+// before appending (the grant to update or revoke is live; no live grant
+// uses the new secret, which capsecret can hold once) still holds when the
+// action commits. Check does not take it.
 var writeMu sync.Mutex
 
 // secretDigest is the index key of a secret of SecretSize bytes.
@@ -58,184 +58,101 @@ func secretDigest(secret []byte) []byte {
 	return h.Sum(nil)
 }
 
-// indexWrites are the index changes of replacing grant old (entry hash oe)
-// by grant g (entry hash e): a create has no old, a revoke no g. Removals
-// come first, so where old and g share a key, g's write wins. Call with
-// writeMu held.
-func indexWrites(c *chain.Chain, old *Grant, oe keys.Hash, g *Grant, e keys.Hash) ([]chain.IndexWrite, error) {
+// openPrefix is the capopen prefix of the unrestricted grants of function
+// (a name or AllFunctions), and openKey the key of one of them.
+func openPrefix(function string) []byte { return append([]byte(function), 0) }
+
+func openKey(function string, id keys.Hash) []byte {
+	return append(openPrefix(function), id[:]...)
+}
+
+// removeWrites deletes the index entries of live grant g, whose ID is id.
+func removeWrites(id keys.Hash, g *Grant) []chain.IndexWrite {
 	var ws []chain.IndexWrite
-	if old != nil && len(old.Secret) == SecretSize {
-		ws = append(ws, chain.IndexWrite{Name: idxSecret, Key: secretDigest(old.Secret), Delete: true})
+	if len(g.Secret) == SecretSize {
+		ws = append(ws, chain.IndexWrite{Name: idxSecret, Key: secretDigest(g.Secret), Delete: true})
 	}
-	if g != nil && len(g.Secret) == SecretSize {
-		ws = append(ws, chain.IndexWrite{Name: idxSecret, Key: secretDigest(g.Secret), Value: bytes.Clone(e[:])})
-	}
-	lists := map[string][]byte{}
-	var order []string
-	list := func(fn string) ([]byte, error) {
-		if l, ok := lists[fn]; ok {
-			return l, nil
-		}
-		l, err := c.IndexGet(idxOpen, []byte(fn))
-		if err != nil && !errors.Is(err, chain.ErrNotFound) {
-			return nil, err
-		}
-		order = append(order, fn)
-		return l, nil
-	}
-	if old != nil && old.Access == Unrestricted {
-		for _, fn := range old.Functions {
-			l, err := list(fn)
-			if err != nil {
-				return nil, err
-			}
-			lists[fn] = removeHash(l, oe)
-		}
-	}
-	if g != nil && g.Access == Unrestricted {
+	if g.Access == Unrestricted {
 		for _, fn := range g.Functions {
-			l, err := list(fn)
-			if err != nil {
-				return nil, err
-			}
-			lists[fn] = append(removeHash(l, e), e[:]...)
+			ws = append(ws, chain.IndexWrite{Name: idxOpen, Key: openKey(fn, id), Delete: true})
 		}
 	}
-	for _, fn := range order {
-		if l := lists[fn]; len(l) == 0 {
-			ws = append(ws, chain.IndexWrite{Name: idxOpen, Key: []byte(fn), Delete: true})
-		} else {
-			ws = append(ws, chain.IndexWrite{Name: idxOpen, Key: []byte(fn), Value: l})
-		}
-	}
-	return ws, nil
+	return ws
 }
 
-// removeHash returns a copy of the list l without h.
-func removeHash(l []byte, h keys.Hash) []byte {
-	out := make([]byte, 0, len(l))
-	for i := 0; i+hashLen <= len(l); i += hashLen {
-		if !bytes.Equal(l[i:i+hashLen], h[:]) {
-			out = append(out, l[i:i+hashLen]...)
-		}
+// addWrites returns the Draft.IndexFunc that writes the index entries of g
+// under the grant ID Append passes it. It keeps the digest, not the secret.
+func addWrites(g *Grant) func(keys.Hash) []chain.IndexWrite {
+	var digest []byte
+	if len(g.Secret) == SecretSize {
+		digest = secretDigest(g.Secret)
 	}
-	return out
+	var open []string
+	if g.Access == Unrestricted {
+		open = append(open, g.Functions...)
+	}
+	return func(id keys.Hash) []chain.IndexWrite {
+		var ws []chain.IndexWrite
+		if digest != nil {
+			ws = append(ws, chain.IndexWrite{Name: idxSecret, Key: digest, Value: bytes.Clone(id[:])})
+		}
+		for _, fn := range open {
+			ws = append(ws, chain.IndexWrite{Name: idxOpen, Key: openKey(fn, id)})
+		}
+		return ws
+	}
 }
 
-// ErrDuplicate is returned when a new grant would repeat a live one: the same
-// secret, or an identical unrestricted grant.
+// ErrDuplicate is returned when a new grant's secret is already the secret
+// of a live grant (other than the one an update replaces). Secrets are 64
+// random bytes: a repeat means a caller reused one. Two grants that say the
+// same thing are otherwise allowed: two create actions make two grants.
 var ErrDuplicate = errors.New("duplicate grant")
 
-// checkUnique enforces the invariant of the index layout for a grant about
-// to be written with entry hash e; replacing is the entry hash of the grant
-// an update replaces (zero for a create). Call with writeMu held.
-func checkUnique(c *chain.Chain, g *Grant, e, replacing keys.Hash) error {
-	if len(g.Secret) == SecretSize {
-		v, err := c.IndexGet(idxSecret, secretDigest(g.Secret))
-		switch {
-		case err == nil && !bytes.Equal(v, replacing[:]):
-			return fmt.Errorf("%w: its secret is already used by a live grant", ErrDuplicate)
-		case err != nil && !errors.Is(err, chain.ErrNotFound):
-			return err
-		}
+// checkSecret refuses g if its secret is used by a live grant other than
+// replacing (the grant an update replaces; zero for a create). Call with
+// writeMu held.
+func checkSecret(c *chain.Chain, g *Grant, replacing keys.Hash) error {
+	if len(g.Secret) != SecretSize {
+		return nil
 	}
-	if g.Access == Unrestricted && e != replacing {
-		l, err := c.IndexGet(idxOpen, []byte(g.Functions[0]))
-		if err != nil && !errors.Is(err, chain.ErrNotFound) {
-			return err
-		}
-		if len(removeHash(l, e)) != len(l) {
-			return fmt.Errorf("%w: an identical unrestricted grant is live", ErrDuplicate)
-		}
+	v, err := c.IndexGet(idxSecret, secretDigest(g.Secret))
+	switch {
+	case errors.Is(err, chain.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case replacing.IsZero() || !bytes.Equal(v, replacing[:]):
+		return fmt.Errorf("%w: its secret is already used by a live grant", ErrDuplicate)
 	}
 	return nil
 }
 
-// remember records grant ID id for entry hash e in the side map, and forget
-// drops the entry of e. Both are best effort: a missing entry is repaired by
-// grantID. Call with writeMu held.
-func remember(c *chain.Chain, e, id keys.Hash) { _ = c.Side(sideGrant).Set(e[:], id[:]) }
-func forget(c *chain.Chain, e keys.Hash)       { _ = c.Side(sideGrant).Delete(e[:]) }
-
-// errNoGrant: an index entry names no live grant (not expected: indexes and
+// errNoGrant: an index entry names no grant (not expected: indexes and
 // actions commit together).
-var errNoGrant = errors.New("index names no live grant")
+var errNoGrant = errors.New("index names no grant")
 
-// resolve returns the grant with entry hash e, found by an index, and its
-// grant ID.
-func resolve(c *chain.Chain, e keys.Hash) (keys.Hash, Grant, error) {
-	b, err := c.Entry(e)
+// indexed loads the grant an index entry names by its grant ID, and reports
+// whether it is live: a create or update of a grant that no update or
+// delete targets. The cost does not depend on the number of grants.
+func indexed(c *chain.Chain, id keys.Hash) (g Grant, live bool, err error) {
+	r, err := c.Get(id)
 	if errors.Is(err, chain.ErrNotFound) {
-		return keys.Hash{}, Grant{}, errNoGrant
+		return Grant{}, false, errNoGrant
 	} else if err != nil {
-		return keys.Hash{}, Grant{}, fmt.Errorf("grant entry: %w", err)
+		return Grant{}, false, err
 	}
-	g, err := DecodeGrant(b)
+	if r.EntryType != chain.EntryCapGrant || r.Type == chain.Delete {
+		return Grant{}, false, errNoGrant
+	}
+	if rs, err := c.ByTarget(id); err != nil || len(rs) > 0 {
+		return Grant{}, false, err
+	}
+	g, err = loadGrant(c, r)
 	if err != nil {
-		return keys.Hash{}, Grant{}, err
+		return Grant{}, false, err
 	}
-	id, err := grantID(c, e)
-	if err != nil {
-		clear(g.Secret)
-		return keys.Hash{}, Grant{}, err
-	}
-	return id, g, nil
-}
-
-// grantID maps the entry hash of a live grant to its grant ID, through the
-// side map or, when the entry is missing, a scan that repairs it.
-func grantID(c *chain.Chain, e keys.Hash) (keys.Hash, error) {
-	v, err := c.Side(sideGrant).Get(e[:])
-	if err != nil {
-		return keys.Hash{}, err
-	}
-	if len(v) == hashLen {
-		// The map is not on the chain: check the action it names.
-		id := keys.Hash(v)
-		r, err := c.Get(id)
-		if err == nil && r.EntryType == chain.EntryCapGrant && r.Type != chain.Delete && r.EntryHash == e {
-			return id, nil
-		}
-		if err != nil && !errors.Is(err, chain.ErrNotFound) {
-			return keys.Hash{}, err
-		}
-	}
-	writeMu.Lock()
-	defer writeMu.Unlock()
-	id, err := scanFor(c, e)
-	if err != nil {
-		return keys.Hash{}, err
-	}
-	remember(c, e, id)
-	return id, nil
-}
-
-// scanFor walks the grants for the live one with entry hash e.
-func scanFor(c *chain.Chain, e keys.Hash) (keys.Hash, error) {
-	cands := map[keys.Hash]uint64{}
-	err := c.ByType(chain.EntryCapGrant, func(r chain.Record) error {
-		if r.Type != chain.Create {
-			delete(cands, r.TargetHash())
-		}
-		if r.Type != chain.Delete && r.EntryHash == e {
-			cands[r.Hash] = r.Seq
-		}
-		return nil
-	})
-	if err != nil {
-		return keys.Hash{}, err
-	}
-	var best keys.Hash
-	var seq uint64
-	for h, s := range cands {
-		if best.IsZero() || s > seq {
-			best, seq = h, s
-		}
-	}
-	if best.IsZero() {
-		return keys.Hash{}, errNoGrant
-	}
-	return best, nil
+	return g, true, nil
 }
 
 // loadGrant reads and decodes the entry of a grant action. Its errors do

@@ -11,13 +11,25 @@ import (
 )
 
 // Draft is an action to append, with its entry and any index entries other
-// packages keep in step with the chain (written in the same transaction).
+// packages keep in step with the chain.
+//
+// Index and IndexFunc are written in the transaction that commits the
+// action: both land with it or neither does, and a reader never sees the
+// one without the other. Index is for writes known beforehand. IndexFunc,
+// if set, is called by Append once the action's hash is known (after the
+// action is signed, before the commit, with the append lock held) and its
+// writes are applied after those of Index, so where both touch a key
+// IndexFunc's write wins. It is how an index can name the action itself
+// (a grant ID is the hash of its create action). It must not call back into
+// the chain; it is not called when Append fails before the action is made
+// (bad target, no identity), and its writes are dropped if the commit fails.
 type Draft struct {
 	Type      ActionType
 	EntryType string
 	Entry     []byte    // the entry content (nil for a delete)
 	Target    keys.Hash // update/delete: the action replaced or deleted
 	Index     []IndexWrite
+	IndexFunc func(actionHash keys.Hash) []IndexWrite
 }
 
 // IndexWrite sets (or with Delete, removes) key in the named index.
@@ -92,21 +104,35 @@ func (c *Chain) Append(d Draft) (Record, error) {
 			return Record{}, fmt.Errorf("chain: append: %w", err)
 		}
 	}
-	for _, w := range d.Index {
-		k := indexKey(w.Name, w.Key)
-		if w.Delete {
-			err = txn.Delete(k)
-		} else {
-			err = txn.Set(k, w.Value)
-		}
-		if err != nil {
-			return Record{}, fmt.Errorf("chain: append: index %s: %w", w.Name, err)
+	if err := writeIndex(txn, d.Index); err != nil {
+		return Record{}, err
+	}
+	if d.IndexFunc != nil {
+		if err := writeIndex(txn, d.IndexFunc(r.Hash)); err != nil {
+			return Record{}, err
 		}
 	}
 	if err := txn.Commit(); err != nil {
 		return Record{}, fmt.Errorf("chain: append: %w", err)
 	}
 	return r, nil
+}
+
+// writeIndex applies index writes to txn, in order.
+func writeIndex(txn *badger.Txn, ws []IndexWrite) error {
+	for _, w := range ws {
+		k := indexKey(w.Name, w.Key)
+		var err error
+		if w.Delete {
+			err = txn.Delete(k)
+		} else {
+			err = txn.Set(k, w.Value)
+		}
+		if err != nil {
+			return fmt.Errorf("chain: append: index %s: %w", w.Name, err)
+		}
+	}
+	return nil
 }
 
 // checkTarget enforces what Verify checks later: an update or delete targets

@@ -123,6 +123,91 @@ func TestTargets(t *testing.T) {
 	}
 }
 
+// TestIndexFunc: IndexFunc sees the hash of the action being appended, and
+// its writes commit with the action and Index's writes, or not at all.
+func TestIndexFunc(t *testing.T) {
+	c, _ := newChain(t, nil)
+	var seen keys.Hash
+	r, err := c.Append(Draft{
+		Type: Create, EntryType: "app:post", Entry: []byte("v1"),
+		Index: []IndexWrite{{Name: "t", Key: []byte("k"), Value: []byte("index")}, {Name: "t", Key: []byte("gone"), Value: []byte("x")}},
+		IndexFunc: func(h keys.Hash) []IndexWrite {
+			seen = h
+			return []IndexWrite{
+				{Name: "t", Key: append([]byte("id/"), h[:]...), Value: []byte("v1")},
+				{Name: "t", Key: []byte("k"), Value: h[:]}, // after Index: wins
+				{Name: "t", Key: []byte("gone"), Delete: true},
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != r.Hash {
+		t.Fatalf("IndexFunc got %s, the action is %s", seen.ActionString(), r.Hash.ActionString())
+	}
+	if v, err := c.IndexGet("t", append([]byte("id/"), r.Hash[:]...)); err != nil || string(v) != "v1" {
+		t.Fatalf("key made from the hash: %q %v", v, err)
+	}
+	if v, err := c.IndexGet("t", []byte("k")); err != nil || keys.Hash(v) != r.Hash {
+		t.Fatalf("IndexFunc's write does not win over Index's: %q %v", v, err)
+	}
+	if _, err := c.IndexGet("t", []byte("gone")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("IndexFunc's delete: %v", err)
+	}
+
+	// An IndexFunc write that fails takes the action and Index's writes
+	// with it.
+	head, _ := c.Head()
+	var failed keys.Hash
+	_, err = c.Append(Draft{
+		Type: Create, EntryType: "app:post", Entry: []byte("v2"),
+		Index: []IndexWrite{{Name: "t", Key: []byte("early"), Value: []byte("x")}},
+		IndexFunc: func(h keys.Hash) []IndexWrite {
+			failed = h
+			return []IndexWrite{
+				{Name: "t", Key: append([]byte("id/"), h[:]...), Value: []byte("v2")},
+				{Name: "t", Key: make([]byte, 1<<17)}, // over Badger's key limit
+			}
+		},
+	})
+	if err == nil || failed.IsZero() {
+		t.Fatalf("oversized index key: %v (IndexFunc called: %v)", err, !failed.IsZero())
+	}
+	if h, _ := c.Head(); h.Hash != head.Hash {
+		t.Fatal("the failed append moved the head")
+	}
+	if _, err := c.Get(failed); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the failed action is stored: %v", err)
+	}
+	for _, k := range [][]byte{[]byte("early"), append([]byte("id/"), failed[:]...)} {
+		if _, err := c.IndexGet("t", k); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("index key %q of the failed append: %v", k[:5], err)
+		}
+	}
+
+	// Not called when there is no action to make.
+	called := false
+	_, err = c.Append(Draft{Type: Delete, EntryType: "app:post", Target: keys.Hash{1},
+		IndexFunc: func(keys.Hash) []IndexWrite { called = true; return nil }})
+	if !errors.Is(err, ErrBadTarget) || called {
+		t.Fatalf("bad target: %v, IndexFunc called: %v", err, called)
+	}
+	// A delete's IndexFunc gets the delete's hash.
+	d, err := c.Append(Draft{Type: Delete, EntryType: "app:post", Target: r.Hash,
+		Index:     []IndexWrite{{Name: "t", Key: append([]byte("id/"), r.Hash[:]...), Delete: true}},
+		IndexFunc: func(h keys.Hash) []IndexWrite { return []IndexWrite{{Name: "t", Key: []byte("k"), Value: h[:]}} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.IndexGet("t", []byte("k")); keys.Hash(v) != d.Hash {
+		t.Fatal("delete: IndexFunc did not get its hash")
+	}
+	if n, err := c.Verify(); err != nil || n != 3 {
+		t.Fatalf("verify %d %v", n, err)
+	}
+}
+
 func TestConcurrentAppends(t *testing.T) {
 	c, _ := newChain(t, nil)
 	var wg sync.WaitGroup

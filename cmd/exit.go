@@ -138,7 +138,7 @@ func classifyBase(err error) (int, string) {
 	case errors.Is(err, caps.ErrReplaced):
 		return exitError, "revoke the grant that replaced it ('n2n grants')"
 	case errors.Is(err, caps.ErrDuplicate):
-		return exitError, "a live grant already says this; 'n2n grants' lists them"
+		return exitError, "a live grant already uses that secret"
 	case errors.Is(err, chain.ErrExists):
 		return exitError, "each home holds one identity; use another --home for a second agent"
 	}
