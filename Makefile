@@ -31,13 +31,15 @@ fuzz:
 	@set -e; for t in $(FUZZ); do \
 	  echo "fuzz $$t"; $(GO) test -run XXX -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; done
 
-bench:
-	$(GO) test -run XXX -bench . -benchtime 1x ./... >/dev/null
-	$(GO) test -run XXX -bench . ./chain ./keys
+# The benchmark suite (issue #5): n2n, its floor and the ssh anchor side by
+# side; prints the table and writes bench/results.md. See bench/README.md.
+bench: build
+	cd bench && $(GO) run ./run -n2n ../$(BIN)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 docs completions man:

@@ -1,0 +1,104 @@
+// Command sockd is the floor of a call through a local daemon: it keeps a
+// warm libp2p connection to an ikserver and answers clients on a unix socket
+// that speaks n2n's local frame protocol (rpc/local.go). For each client it
+// reads the header frame, takes the last argument as the payload, opens a
+// new stream on the warm connection, runs the Noise IK handshake, sends the
+// payload, and returns the reply as a stdout frame and exit status 0 — what
+// n2n's daemon does for `n2n send`, without the CLI, the home or request
+// signing. It runs until SIGINT or SIGTERM.
+//
+//	sockd -sock PATH -addr ADDR -agent AGENT
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/n2n-dev/n2n/bench/internal/floor"
+	"github.com/n2n-dev/n2n/bench/internal/localframe"
+	"github.com/n2n-dev/n2n/keys"
+)
+
+func main() {
+	sock := flag.String("sock", "", "unix socket to listen on")
+	addr := flag.String("addr", "", "ikserver's full multiaddr")
+	agent := flag.String("agent", "", "ikserver's agent ID")
+	flag.Parse()
+	if err := run(*sock, *addr, *agent); err != nil {
+		fmt.Fprintln(os.Stderr, "sockd: error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(sock, addr, agent string) error {
+	if sock == "" || addr == "" || agent == "" {
+		return errors.New("-sock, -addr and -agent are required")
+	}
+	remote, err := keys.ParseAgent(agent)
+	if err != nil {
+		return err
+	}
+	id, err := keys.Generate()
+	if err != nil {
+		return err
+	}
+	h, err := floor.NewClientHost(id)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pid, err := floor.Connect(ctx, h, addr)
+	if err != nil {
+		return err
+	}
+	os.Remove(sock)
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(sock)
+	context.AfterFunc(ctx, func() { ln.Close() })
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go serve(ctx, conn, h, pid, id, remote)
+	}
+}
+
+func serve(ctx context.Context, conn net.Conn, h host.Host, pid peer.ID, id *keys.Identity, remote keys.PublicKey) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(floor.Timeout))
+	typ, b, err := localframe.Read(conn)
+	if err != nil || typ != localframe.Header {
+		return
+	}
+	req, err := localframe.DecodeRequest(b)
+	if err != nil || len(req.Args) == 0 {
+		return
+	}
+	reply, err := floor.CallIK(ctx, h, pid, id, remote, []byte(req.Args[len(req.Args)-1]))
+	if err != nil {
+		localframe.Write(conn, localframe.Stderr, []byte("sockd: "+err.Error()+"\n"))
+		localframe.Write(conn, localframe.Exit, localframe.ExitData(1))
+		return
+	}
+	localframe.Write(conn, localframe.Stdout, reply)
+	localframe.Write(conn, localframe.Exit, localframe.ExitData(0))
+}
