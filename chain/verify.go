@@ -21,133 +21,63 @@ func (e *IntegrityError) Error() string {
 	return fmt.Sprintf("chain: action %d: %s", e.Seq, e.Reason)
 }
 
-// verifyChunk is how many actions are read before their signatures are
-// checked in parallel.
+// verifyChunk is how many stored actions are read before they are checked
+// in parallel; the reader goes on with the next chunk meanwhile.
 const verifyChunk = 4096
 
-type pending struct {
-	seq      uint64
-	hash     keys.Hash
-	sig      []byte
-	author   keys.PublicKey
-	reason   string // set when a sequential check already failed
-	entry    []byte
-	hasEntry bool
-	entryOK  keys.Hash
+// checked is one action after the per-action checks (done in parallel).
+type checked struct {
+	seq    uint64
+	raw    []byte // the stored value, until checkOne has decoded it
+	sig    []byte
+	action Action
+	hash   keys.Hash
+	reason string // first per-action failure, if any
+}
+
+// linkInfo is what the sequential pass keeps of each action to check the
+// targets of later updates and deletes.
+type linkInfo struct {
+	seq       uint64
+	typ       ActionType
+	entryType string
 }
 
 // Verify checks the whole chain: canonical encodings, hashes, signatures,
 // seq/prev links, the hash index, entries, and that every update or delete
 // targets an earlier action of the right kind. It returns the number of
 // actions checked and an *IntegrityError for the first bad one.
+//
+// Reading runs alongside checking; per-action checks (decoding, hashing, the
+// signature, index and entry lookups) run on all cores, and the links are
+// then checked in order.
 func (c *Chain) Verify() (uint64, error) {
+	chunks := make(chan []checked, 2)
+	readErr := make(chan error, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { readErr <- c.readChunks(chunks, stop) }()
+
 	var (
-		n        uint64
-		prev     keys.Hash
-		author   keys.PublicKey
-		chunk    []pending
-		firstBad *IntegrityError
-		targets  = map[keys.Hash]Action{} // creates/updates seen, for link checks
-		deleted  = map[keys.Hash]bool{}
+		n       uint64
+		prev    keys.Hash
+		author  keys.PublicKey
+		links   = map[keys.Hash]linkInfo{}
+		deleted = map[keys.Hash]bool{}
+		intern  = map[string]string{}
 	)
-	flush := func() {
-		if bad := checkSignatures(chunk); bad != nil && firstBad == nil {
-			firstBad = bad
-		}
-		chunk = chunk[:0]
-	}
-	err := c.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{nsAction}
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		for it.Rewind(); it.Valid() && firstBad == nil; it.Next() {
-			key := it.Item().Key()
-			seq := binary.BigEndian.Uint64(key[1:])
-			p := pending{seq: seq}
-			fail := func(format string, args ...any) {
-				if p.reason == "" {
-					p.reason = fmt.Sprintf(format, args...)
-				}
+	for chunk := range chunks {
+		c.checkChunk(chunk)
+		for i := range chunk {
+			p := &chunk[i]
+			if bad := c.link(p, n, &prev, &author, links, deleted, intern); bad != "" {
+				return n, &IntegrityError{Seq: p.seq, Reason: bad}
 			}
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			if seq != n {
-				fail("expected seq %d here", n)
-			}
-			if len(v) <= sigLen {
-				fail("stored action too short")
-			} else if a, err := DecodeAction(v[sigLen:]); err != nil {
-				fail("%v", err)
-			} else {
-				p.hash, p.sig = keys.Sum256(v[sigLen:]), v[:sigLen]
-				p.author = a.Author
-				switch {
-				case a.Seq != seq:
-					fail("stored under seq %d but says %d", seq, a.Seq)
-				case seq > 0 && !bytes.Equal(a.Prev, prev[:]):
-					fail("prev does not link to action %d", seq-1)
-				case seq == 0 && (a.Type != Create || a.EntryType != EntryAgentKey):
-					fail("genesis is not the agent key")
-				case seq > 0 && a.Author != author:
-					fail("author is not the chain's agent")
-				}
-				if seq == 0 {
-					author = a.Author
-				}
-				if idx, err := txnGet(txn, hashKey(nsHash, p.hash)); err != nil || binary.BigEndian.Uint64(idx) != seq {
-					fail("hash index does not point here")
-				}
-				if a.Type != Delete {
-					e, err := txnGet(txn, hashKey(nsEntry, a.EntryHash))
-					if err != nil {
-						fail("entry %s missing", a.EntryHash.EntryString())
-					} else {
-						p.entry, p.hasEntry, p.entryOK = e, true, a.EntryHash
-					}
-				}
-				if seq == 0 && p.hasEntry && !bytes.Equal(p.entry, a.Author[:]) {
-					fail("genesis entry is not the author's key")
-				}
-				if a.Type != Create {
-					t, ok := targets[a.TargetHash()]
-					switch {
-					case !ok:
-						fail("target %s is not an earlier action", a.TargetHash().ActionString())
-					case deleted[a.TargetHash()]:
-						fail("target %s was already deleted", a.TargetHash().ActionString())
-					default:
-						if err := targetFits(&t, &a); err != nil {
-							fail("%v", err)
-						}
-					}
-					if a.Type == Delete {
-						deleted[a.TargetHash()] = true
-					}
-				}
-				if a.Type != Delete {
-					targets[p.hash] = Action{Seq: a.Seq, Type: a.Type, EntryType: a.EntryType}
-				}
-				prev = p.hash
-			}
-			chunk = append(chunk, p)
 			n++
-			if len(chunk) == verifyChunk {
-				flush()
-			}
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := <-readErr; err != nil {
 		return n, fmt.Errorf("chain: verify: %w", err)
-	}
-	if firstBad == nil {
-		flush()
-	}
-	if firstBad != nil {
-		return n, firstBad
 	}
 	if head, err := c.get(keyHead); err != nil || n == 0 || binary.BigEndian.Uint64(head[:8]) != n-1 {
 		return n, &IntegrityError{Seq: n, Reason: "head does not point at the last action"}
@@ -155,34 +85,172 @@ func (c *Chain) Verify() (uint64, error) {
 	return n, nil
 }
 
-// checkSignatures verifies a chunk on all cores and returns the failure with
-// the lowest seq (sequential failures were recorded in reason already).
-func checkSignatures(chunk []pending) *IntegrityError {
-	bad := make([]string, len(chunk))
+// readChunks reads the stored actions in seq order, verifyChunk at a time.
+func (c *Chain) readChunks(out chan<- []checked, stop <-chan struct{}) error {
+	defer close(out)
+	return c.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = []byte{nsAction}
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		chunk := make([]checked, 0, verifyChunk)
+		send := func() bool {
+			select {
+			case out <- chunk:
+			case <-stop:
+				return false
+			}
+			chunk = make([]checked, 0, verifyChunk)
+			return true
+		}
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			chunk = append(chunk, checked{seq: binary.BigEndian.Uint64(it.Item().Key()[1:]), raw: v})
+			if len(chunk) == verifyChunk && !send() {
+				return nil
+			}
+		}
+		if len(chunk) > 0 {
+			send()
+		}
+		return nil
+	})
+}
+
+// checkChunk runs the per-action checks of a chunk on all cores.
+func (c *Chain) checkChunk(chunk []checked) {
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := w; i < len(chunk); i += workers {
-				p := &chunk[i]
-				switch {
-				case p.reason != "":
-					bad[i] = p.reason
-				case !p.author.Verify(p.hash[:], p.sig):
-					bad[i] = "signature does not verify"
-				case p.hasEntry && keys.Sum256(p.entry) != p.entryOK:
-					bad[i] = "entry does not match its hash"
+			var mine []*checked
+			c.db.View(func(txn *badger.Txn) error {
+				for i := w; i < len(chunk); i += workers {
+					checkOne(txn, &chunk[i])
+					mine = append(mine, &chunk[i])
 				}
-			}
+				return nil
+			})
+			checkSignatures(mine)
 		}(w)
 	}
 	wg.Wait()
-	for i, r := range bad {
-		if r != "" {
-			return &IntegrityError{Seq: chunk[i].seq, Reason: r}
+}
+
+// checkSignatures verifies the signatures of actions that passed checkOne:
+// in one batch (several times faster), and one by one only if the batch
+// fails, to name the bad ones.
+func checkSignatures(ps []*checked) {
+	var msgs, sigs [][]byte
+	var batch []*checked
+	for _, p := range ps {
+		if p.reason == "" {
+			msgs, sigs, batch = append(msgs, p.hash[:]), append(sigs, p.sig), append(batch, p)
 		}
 	}
-	return nil
+	if len(batch) == 0 || sameAuthor(batch) && batch[0].action.Author.VerifyBatch(msgs, sigs) {
+		return
+	}
+	for _, p := range batch {
+		if !p.action.Author.Verify(p.hash[:], p.sig) {
+			p.reason = "signature does not verify"
+		}
+	}
+}
+
+func sameAuthor(ps []*checked) bool {
+	for _, p := range ps {
+		if p.action.Author != ps[0].action.Author {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOne decodes one stored action and checks what needs no other action:
+// encoding, hash index, entry. Signatures are checked in batches after.
+func checkOne(txn *badger.Txn, p *checked) {
+	v := p.raw
+	p.raw = nil
+	if len(v) <= sigLen {
+		p.reason = "stored action too short"
+		return
+	}
+	a, err := DecodeAction(v[sigLen:])
+	if err != nil {
+		p.reason = err.Error()
+		return
+	}
+	p.action, p.hash = a, keys.Sum256(v[sigLen:])
+	if a.Seq != p.seq {
+		p.reason = fmt.Sprintf("stored under seq %d but says %d", p.seq, a.Seq)
+		return
+	}
+	p.sig = v[:sigLen]
+	if idx, err := txnGet(txn, hashKey(nsHash, p.hash)); err != nil || len(idx) != 8 || binary.BigEndian.Uint64(idx) != p.seq {
+		p.reason = "hash index does not point here"
+		return
+	}
+	if a.Type != Delete {
+		e, err := txnGet(txn, hashKey(nsEntry, a.EntryHash))
+		switch {
+		case err != nil:
+			p.reason = fmt.Sprintf("entry %s missing", a.EntryHash.EntryString())
+		case keys.Sum256(e) != a.EntryHash:
+			p.reason = "entry does not match its hash"
+		case p.seq == 0 && !bytes.Equal(e, a.Author[:]):
+			p.reason = "genesis entry is not the author's key"
+		}
+	}
+}
+
+// link checks, in order, what relates an action to those before it.
+func (c *Chain) link(p *checked, n uint64, prev *keys.Hash, author *keys.PublicKey,
+	links map[keys.Hash]linkInfo, deleted map[keys.Hash]bool, intern map[string]string) string {
+	a := &p.action
+	switch {
+	case p.seq != n:
+		return fmt.Sprintf("expected seq %d here", n)
+	case p.reason != "":
+		return p.reason
+	case n > 0 && !bytes.Equal(a.Prev, prev[:]):
+		return fmt.Sprintf("prev does not link to action %d", n-1)
+	case n == 0 && (a.Type != Create || a.EntryType != EntryAgentKey):
+		return "genesis is not the agent key"
+	case n > 0 && a.Author != *author:
+		return "author is not the chain's agent"
+	}
+	if n == 0 {
+		*author = a.Author
+	}
+	if a.Type != Create {
+		t, ok := links[a.TargetHash()]
+		switch {
+		case !ok:
+			return fmt.Sprintf("target %s is not an earlier action", a.TargetHash().ActionString())
+		case deleted[a.TargetHash()]:
+			return fmt.Sprintf("target %s was already deleted", a.TargetHash().ActionString())
+		}
+		if err := targetFits(&Action{Seq: t.seq, Type: t.typ, EntryType: t.entryType}, a); err != nil {
+			return err.Error()
+		}
+		if a.Type == Delete {
+			deleted[a.TargetHash()] = true
+		}
+	}
+	if a.Type != Delete {
+		et, ok := intern[a.EntryType]
+		if !ok {
+			et = a.EntryType
+			intern[et] = et
+		}
+		links[p.hash] = linkInfo{seq: a.Seq, typ: a.Type, entryType: et}
+	}
+	*prev = p.hash
+	return ""
 }

@@ -174,3 +174,59 @@ func FuzzDecodeID(f *testing.F) {
 		}
 	})
 }
+
+func TestVerifyBatch(t *testing.T) {
+	id, _ := Generate()
+	other, _ := Generate()
+	var msgs, sigs [][]byte
+	for i := 0; i < 100; i++ {
+		m := []byte{byte(i), 1, 2, 3}
+		msgs, sigs = append(msgs, m), append(sigs, id.Sign(m))
+	}
+	if !id.Public().VerifyBatch(msgs, sigs) {
+		t.Fatal("good batch refused")
+	}
+	if id.Public().VerifyBatch(msgs, sigs[:99]) || !id.Public().VerifyBatch(nil, nil) {
+		t.Fatal("lengths")
+	}
+	for _, tamper := range []func([][]byte, [][]byte){
+		func(m, s [][]byte) { s[37][5] ^= 1 },               // R
+		func(m, s [][]byte) { s[99][40] ^= 1 },              // s
+		func(m, s [][]byte) { m[0] = []byte("other") },      // message
+		func(m, s [][]byte) { s[3] = other.Sign(m[3]) },     // another key
+		func(m, s [][]byte) { s[50], s[51] = s[51], s[50] }, // swapped
+	} {
+		m := append([][]byte{}, msgs...)
+		s := make([][]byte, len(sigs))
+		for i := range sigs {
+			s[i] = append([]byte{}, sigs[i]...)
+		}
+		tamper(m, s)
+		if id.Public().VerifyBatch(m, s) {
+			t.Fatal("tampered batch accepted")
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	id, _ := Generate()
+	var msgs, sigs [][]byte
+	for i := 0; i < 2048; i++ {
+		m := []byte{byte(i), byte(i >> 8)}
+		msgs, sigs = append(msgs, m), append(sigs, id.Sign(m))
+	}
+	b.Run("single", func(b *testing.B) {
+		for b.Loop() {
+			for i := range msgs {
+				id.Public().Verify(msgs[i], sigs[i])
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/sig")
+	})
+	b.Run("batch", func(b *testing.B) {
+		for b.Loop() {
+			id.Public().VerifyBatch(msgs, sigs)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/sig")
+	})
+}
