@@ -2,13 +2,11 @@ package chain
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -357,5 +355,3 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
-var _ = binary.BigEndian
-var _ = badger.ErrKeyNotFound

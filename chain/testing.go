@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -25,4 +24,3 @@ func FlipStoredByte(c *Chain, seq uint64, offset int) error {
 	})
 }
 
-var _ = binary.BigEndian
