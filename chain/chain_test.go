@@ -354,4 +354,3 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
-

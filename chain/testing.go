@@ -23,4 +23,3 @@ func FlipStoredByte(c *Chain, seq uint64, offset int) error {
 		return txn.Set(k, v)
 	})
 }
-
