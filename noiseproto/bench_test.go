@@ -6,7 +6,10 @@ import (
 )
 
 // BenchmarkHandshake is one whole IK handshake, both sides, over net.Pipe:
-// with this package's DH, and with flynn/noise's stock DH25519.
+// with this package's DH, and with flynn/noise's stock DH25519, each side
+// deriving its static key from Config.Local; and with this package's DH and
+// static keys made once with NewStatic ("static"), as rpc's Daemon and Client
+// run them.
 func BenchmarkHandshake(b *testing.B) {
 	for _, dh := range []struct {
 		name string
@@ -27,6 +30,20 @@ func BenchmarkHandshake(b *testing.B) {
 			}
 		})
 	}
+	b.Run("static", func(b *testing.B) {
+		ini, resp := identity(b, 1), identity(b, 2)
+		cfgI, cfgR := Config{Static: mustStatic(b, ini)}, Config{Static: mustStatic(b, resp)}
+		b.ReportAllocs()
+		for b.Loop() {
+			ca, cb := net.Pipe()
+			ri, rr := handshakePair(ca, cb, cfgI, cfgR, resp.Public(), ecdhDH(), ecdhDH())
+			if ri.err != nil || rr.err != nil {
+				b.Fatal(ri.err, rr.err)
+			}
+			ca.Close()
+			cb.Close()
+		}
+	})
 }
 
 // BenchmarkFrame is one frame written by one session and read by its peer.

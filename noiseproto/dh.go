@@ -1,6 +1,7 @@
 package noiseproto
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"crypto/rand"
 	"io"
@@ -15,6 +16,11 @@ type dhFunc interface {
 	// keypair returns the key pair of priv. The pair's Private is priv itself,
 	// not a copy, so that zeroing priv zeroes the pair.
 	keypair(priv []byte) (noise.DHKey, error)
+	// static returns the key pair of st, with a private key of the
+	// handshake's own (zeroing it leaves st alone). With peer (the
+	// initiator's responder), the DH of st with peer may come from, and goes
+	// to, what st remembers.
+	static(st *Static, peer []byte) (noise.DHKey, error)
 }
 
 // dh25519 is the Noise "25519" DH function (X25519, RFC 7748) on
@@ -31,6 +37,14 @@ type dhFunc interface {
 type dh25519 struct {
 	parsed []parsedKey
 	parses int // scalar base multiplications done, for tests
+	dhs    int // DHs computed (not remembered), for tests
+
+	// An initiator with a Static: the DH of the static private key (the
+	// handshake's copy, known by identity) with the responder's static key
+	// is ss's, which st remembers.
+	st     *Static
+	stPriv []byte
+	stPeer []byte
 }
 
 type parsedKey struct {
@@ -60,6 +74,18 @@ func (d *dh25519) GenerateKeypair(random io.Reader) (noise.DHKey, error) {
 	return kp, err
 }
 
+func (d *dh25519) static(st *Static, peer []byte) (noise.DHKey, error) {
+	priv, pub, key, err := st.use()
+	if err != nil {
+		return noise.DHKey{}, err
+	}
+	d.parsed = append(d.parsed, parsedKey{raw: priv, key: key})
+	if len(peer) == dhLen {
+		d.st, d.stPriv, d.stPeer = st, priv, peer
+	}
+	return noise.DHKey{Private: priv, Public: pub}, nil
+}
+
 func (d *dh25519) keypair(priv []byte) (noise.DHKey, error) {
 	k, err := ecdh.X25519().NewPrivateKey(priv)
 	if err != nil {
@@ -73,6 +99,12 @@ func (d *dh25519) keypair(priv []byte) (noise.DHKey, error) {
 // DH is X25519(priv, pub). Like noise.DH25519 it fails when the result is
 // all zeros (pub is a low-order point).
 func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
+	ss := d.st != nil && sameSlice(priv, d.stPriv) && bytes.Equal(pub, d.stPeer)
+	if ss {
+		if out, ok := d.st.rememberedDH(pub); ok {
+			return out, nil
+		}
+	}
 	k := d.lookup(priv)
 	if k == nil {
 		var err error
@@ -85,14 +117,27 @@ func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return k.ECDH(p)
+	out, err := k.ECDH(p)
+	if err != nil {
+		return nil, err
+	}
+	d.dhs++
+	if ss {
+		d.st.rememberDH(pub, out)
+	}
+	return out, nil
 }
 
 func (d *dh25519) lookup(priv []byte) *ecdh.PrivateKey {
 	for _, p := range d.parsed {
-		if len(priv) == len(p.raw) && len(priv) > 0 && &priv[0] == &p.raw[0] {
+		if sameSlice(priv, p.raw) {
 			return p.key
 		}
 	}
 	return nil
+}
+
+// sameSlice reports whether a and b are the same non-empty slice.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }

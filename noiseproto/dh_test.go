@@ -3,6 +3,7 @@ package noiseproto
 import (
 	"bytes"
 	"crypto/rand"
+	"net"
 	"testing"
 
 	"github.com/flynn/noise"
@@ -77,5 +78,35 @@ func TestOneScalarMultPerDH(t *testing.T) {
 	sessionPair(t, dhI, dhR, 0)
 	if dhI.parses != 2 || dhR.parses != 2 {
 		t.Fatalf("private keys parsed: initiator %d, responder %d; want 2 each", dhI.parses, dhR.parses)
+	}
+}
+
+// TestStaticScalarMults: with Config.Static, a handshake parses only its
+// ephemeral key; the initiator computes ss once per responder and then
+// takes it from the Static; the responder always computes it.
+func TestStaticScalarMults(t *testing.T) {
+	ini, resp := identity(t, 1), identity(t, 2)
+	stI, stR := mustStatic(t, ini), mustStatic(t, resp)
+	for round, wantI := range []int{4, 3, 3} {
+		dhI, dhR := newDH25519(), newDH25519()
+		ca, cb := net.Pipe()
+		ri, rr := handshakePair(ca, cb, Config{Static: stI}, Config{Static: stR}, resp.Public(), dhI, dhR)
+		ca.Close()
+		cb.Close()
+		if ri.err != nil || rr.err != nil {
+			t.Fatal(ri.err, rr.err)
+		}
+		if dhI.parses != 1 || dhR.parses != 1 {
+			t.Fatalf("round %d: private keys parsed: initiator %d, responder %d; want 1 each", round, dhI.parses, dhR.parses)
+		}
+		if dhI.dhs != wantI || dhR.dhs != 4 {
+			t.Fatalf("round %d: DHs computed: initiator %d, responder %d; want %d and 4", round, dhI.dhs, dhR.dhs, wantI)
+		}
+	}
+	if len(stR.dhs) != 0 {
+		t.Fatal("the responder's Static remembered a DH")
+	}
+	if len(stI.dhs) != 1 {
+		t.Fatalf("the initiator's Static remembers %d DHs, want 1 (ss; not se)", len(stI.dhs))
 	}
 }

@@ -36,8 +36,15 @@ var (
 // Config is what one side of a handshake needs. A Config can be reused.
 type Config struct {
 	// Local is this agent's identity. Its X25519 form is the Noise static
-	// key; its agent key is sent, encrypted, in message 1.
+	// key; its agent key is sent, encrypted, in message 1. It may be nil
+	// when Static is set.
 	Local *keys.Identity
+
+	// Static is Local's static key pair, made once by NewStatic, for
+	// agents that run many handshakes (a daemon). nil, or zeroed while
+	// Local is set: each handshake derives the pair from Local. When both
+	// are set they must be the same agent's.
+	Static *Static
 
 	// Random is the source of the ephemeral key; nil means crypto/rand.
 	// Only tests set it, to reproduce vectors.
@@ -49,13 +56,24 @@ type Config struct {
 }
 
 func (c Config) check() error {
-	if c.Local == nil {
-		return errors.New("noiseproto: Config.Local is nil")
+	switch {
+	case c.Local == nil && c.Static == nil:
+		return errors.New("noiseproto: Config.Local and Config.Static are nil")
+	case c.Local != nil && c.Static != nil && c.Local.Public() != c.Static.Agent():
+		return errors.New("noiseproto: Config.Static is not Config.Local's")
 	}
 	if c.MaxFrame < 0 || uint64(c.MaxFrame) > maxFrameLimit {
 		return fmt.Errorf("noiseproto: Config.MaxFrame %d out of range [0, %d]", c.MaxFrame, uint64(maxFrameLimit))
 	}
 	return nil
+}
+
+// agent is the local agent key.
+func (c Config) agent() keys.PublicKey {
+	if c.Static != nil {
+		return c.Static.Agent()
+	}
+	return c.Local.Public()
 }
 
 func (c Config) maxFrame() int {
@@ -87,7 +105,7 @@ func initiate(rw io.ReadWriter, cfg Config, remote keys.PublicKey, dh dhFunc) (*
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	rs, err := remote.X25519()
+	rs, err := agentX25519(remote)
 	if err != nil {
 		return nil, fmt.Errorf("noiseproto: responder: %w", err)
 	}
@@ -148,7 +166,7 @@ func accept(rw io.ReadWriter, cfg Config, dh dhFunc) (*Session, error) {
 // handshake is one side's state between Initiate/Accept and the Session.
 type handshake struct {
 	state  *noise.HandshakeState
-	static noise.DHKey    // our X25519 static key pair; Private zeroed by zero
+	static noise.DHKey    // our X25519 static key pair; Private (the handshake's own) zeroed by zero
 	local  keys.PublicKey // our agent key: message 1's payload
 	remote keys.PublicKey // the peer's agent key: dialled, or authenticated by message 1
 
@@ -158,16 +176,25 @@ type handshake struct {
 }
 
 func newHandshake(cfg Config, dh dhFunc, initiator bool, peerStatic []byte) (*handshake, error) {
-	x := cfg.Local.X25519()
-	priv := make([]byte, dhLen)
-	copy(priv, x[:])
-	clear(x[:])
-	static, err := dh.keypair(priv)
-	if err != nil {
-		clear(priv)
-		return nil, fmt.Errorf("noiseproto: static key: %w", err)
+	var static noise.DHKey
+	var err error
+	if cfg.Static != nil {
+		static, err = dh.static(cfg.Static, peerStatic)
+		if err != nil && (cfg.Local == nil || !errors.Is(err, errStaticZeroed)) {
+			return nil, err
+		}
 	}
-	h := &handshake{static: static, local: cfg.Local.Public()}
+	if static.Private == nil { // no Static, or a zeroed one and Local to derive from
+		x := cfg.Local.X25519()
+		priv := make([]byte, dhLen)
+		copy(priv, x[:])
+		clear(x[:])
+		if static, err = dh.keypair(priv); err != nil {
+			clear(priv)
+			return nil, fmt.Errorf("noiseproto: static key: %w", err)
+		}
+	}
+	h := &handshake{static: static, local: cfg.agent()}
 	h.state, err = noise.NewHandshakeState(noise.Config{
 		CipherSuite:   noise.NewCipherSuite(dh, noise.CipherChaChaPoly, noise.HashBLAKE2s),
 		Random:        cfg.Random,
@@ -215,7 +242,7 @@ func (h *handshake) consumeMessage1(msg []byte) error {
 		return fmt.Errorf("%w: message 1 payload is %d bytes, want %d", ErrHandshake, len(payload), agentKeySize)
 	}
 	claimed := keys.PublicKey(payload)
-	want, err := claimed.X25519()
+	want, err := agentX25519(claimed)
 	if err != nil || subtle.ConstantTimeCompare(h.state.PeerStatic(), want[:]) != 1 {
 		return fmt.Errorf("%w: message 1: the static key is not the claimed agent key", ErrHandshake)
 	}

@@ -23,6 +23,11 @@ func (stockDH) keypair(priv []byte) (noise.DHKey, error) {
 	return noise.DHKey{Private: priv, Public: pub}, err
 }
 
+func (stockDH) static(st *Static, _ []byte) (noise.DHKey, error) {
+	priv, pub, _, err := st.use()
+	return noise.DHKey{Private: priv, Public: pub}, err
+}
+
 func ecdhDH() dhFunc { return newDH25519() }
 
 // identity is a fixed identity: seed = 32 bytes of b.

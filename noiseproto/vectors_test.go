@@ -47,6 +47,27 @@ func seq(start byte) []byte {
 // makeVector runs one session with the vector's fixed inputs and records it.
 func makeVector(t testing.TB, dhI, dhR dhFunc) []field {
 	t.Helper()
+	return makeVectorWith(t, dhI, dhR, nil, nil)
+}
+
+// vectorIdentities are the vector's initiator and responder.
+func vectorIdentities(t testing.TB) (ini, resp *keys.Identity) {
+	t.Helper()
+	ini, err := keys.FromSeed(seq(0x00))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = keys.FromSeed(seq(0x20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ini, resp
+}
+
+// makeVectorWith is makeVector with Config.Static set on either side
+// (non-nil: the vector identity's).
+func makeVectorWith(t testing.TB, dhI, dhR dhFunc, stI, stR *Static) []field {
+	t.Helper()
 	iniSeed, respSeed, iniEph, respEph := seq(0x00), seq(0x20), seq(0x40), seq(0x60)
 	request, reply := []byte("call: hello over n2n/1"), []byte("ok")
 	iniID, err := keys.FromSeed(iniSeed)
@@ -62,8 +83,8 @@ func makeVector(t testing.TB, dhI, dhR dhFunc) []field {
 	defer cb.Close()
 	recI, recR := &recorder{ReadWriter: ca}, &recorder{ReadWriter: cb}
 	ri, rr := handshakePair(recI, recR,
-		Config{Local: iniID, Random: bytes.NewReader(iniEph)},
-		Config{Local: respID, Random: bytes.NewReader(respEph)},
+		Config{Local: iniID, Static: stI, Random: bytes.NewReader(iniEph)},
+		Config{Local: respID, Static: stR, Random: bytes.NewReader(respEph)},
 		respID.Public(), dhI, dhR)
 	if ri.err != nil || rr.err != nil {
 		t.Fatal(ri.err, rr.err)
@@ -164,6 +185,31 @@ func TestVectors(t *testing.T) {
 	}{{"stock-stock", newStockDH, newStockDH}, {"ecdh-stock", ecdhDH, newStockDH}, {"stock-ecdh", newStockDH, ecdhDH}} {
 		if other := render(makeVector(t, dh.ini(), dh.res())); !bytes.Equal(other, want) {
 			t.Errorf("%s differs from the vector:\n%s", dh.name, lineDiff(want, other))
+		}
+	}
+	// With precomputed static keys, on either side or both: the same bytes,
+	// the first time and again once the initiator remembers ss.
+	iniID, respID := vectorIdentities(t)
+	for _, st := range []struct {
+		name     string
+		ini, res bool
+	}{{"static-both", true, true}, {"static-initiator", true, false}, {"static-responder", false, true}} {
+		var stI, stR *Static
+		if st.ini {
+			stI = mustStatic(t, iniID)
+		}
+		if st.res {
+			stR = mustStatic(t, respID)
+		}
+		for round := range 2 {
+			for _, dh := range []struct {
+				name     string
+				ini, res func() dhFunc
+			}{{"ecdh", ecdhDH, ecdhDH}, {"stock", newStockDH, newStockDH}} {
+				if other := render(makeVectorWith(t, dh.ini(), dh.res(), stI, stR)); !bytes.Equal(other, want) {
+					t.Errorf("%s %s round %d differs from the vector:\n%s", st.name, dh.name, round, lineDiff(want, other))
+				}
+			}
 		}
 	}
 }

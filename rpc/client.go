@@ -20,7 +20,25 @@ type Client struct {
 	// DialTimeout bounds resolution and connection; Timeout bounds the call
 	// once connected (it becomes the request's deadline).
 	DialTimeout, Timeout time.Duration
+
+	// static is ID's Noise static key pair, made on the first request;
+	// shared, when set, is the daemon's instead (Daemon.Client).
+	static staticKey
+	shared *staticKey
 }
+
+// staticKey is the holder of this client's Noise static key pair.
+func (c *Client) staticKey() *staticKey {
+	if c.shared != nil {
+		return c.shared
+	}
+	return &c.static
+}
+
+// ZeroKeys zeroes the Noise static key pair the client made from ID for its
+// sessions (the daemon's, for a client from Daemon.Client); a later request
+// makes it again. It does not zero ID.
+func (c *Client) ZeroKeys() { c.staticKey().zero() }
 
 // replyGrace is how long after the request's deadline the caller still waits
 // for the callee's own timeout answer before giving up on the stream.
@@ -74,7 +92,7 @@ func (c *Client) exchange(ctx context.Context, st peers.Stream, to keys.PublicKe
 	st.SetDeadline(deadline.Add(replyGrace))
 	stop := context.AfterFunc(ctx, func() { st.Reset() })
 	defer stop()
-	resp, err := Exchange(st, c.ID, to, req)
+	resp, err := exchange(st, c.ID, c.staticKey().get(c.ID), to, req)
 	switch {
 	case err == nil:
 		return resp, nil

@@ -35,7 +35,8 @@ type Daemon struct {
 	// discards them.
 	Debug func(format string, args ...any)
 
-	wg sync.WaitGroup
+	wg     sync.WaitGroup
+	static staticKey // the identity's Noise static key pair, made on first use
 }
 
 // ID is the daemon's identity.
@@ -52,8 +53,13 @@ func (d *Daemon) Book() *peers.AddrBook { return &peers.AddrBook{Store: d.Chain.
 
 // Client is a client over the daemon's warm node.
 func (d *Daemon) Client(dialTimeout, timeout time.Duration) *Client {
-	return &Client{Node: d.Node, Book: d.Book(), ID: d.ID(), DialTimeout: dialTimeout, Timeout: timeout}
+	return &Client{Node: d.Node, Book: d.Book(), ID: d.ID(), DialTimeout: dialTimeout, Timeout: timeout, shared: &d.static}
 }
+
+// ZeroKeys zeroes the Noise static key pair the daemon made from its
+// identity for its sessions, and its clients' (Daemon.Client); a later
+// session makes it again. It is safe while sessions run.
+func (d *Daemon) ZeroKeys() { d.static.zero() }
 
 // Start answers /n2n/1.0.0 streams until ctx ends; Wait waits for the
 // sessions in progress.
@@ -63,7 +69,8 @@ func (d *Daemon) Start(ctx context.Context) {
 		defer d.wg.Done()
 		defer st.Close()
 		st.SetDeadline(time.Now().Add(handshakeTimeout))
-		err := serveSession(ctx, &deadlineStream{st}, d.ID(), d.Dispatch, time.Now)
+		id := d.ID()
+		err := serveSession(ctx, &deadlineStream{st}, id, d.static.get(id), d.Dispatch, time.Now)
 		if err != nil && d.Debug != nil {
 			d.Debug("session from %s dropped: %v", st.RemoteAgent(), err)
 		}

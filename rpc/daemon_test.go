@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,5 +136,48 @@ func TestFunctionsBusyAndTimeout(t *testing.T) {
 	}
 	if busy != 1 {
 		t.Fatalf("busy = %d, want 1", busy)
+	}
+}
+
+// TestStaticKeyMadeOnce: the daemon and the client each make their Noise
+// static key once and reuse it; a client from Daemon.Client shares the
+// daemon's; after ZeroKeys the next request makes a new one and works.
+func TestStaticKeyMadeOnce(t *testing.T) {
+	d := newDaemon(t, nil)
+	c := newClient(t, d)
+	to := d.ID().Public()
+	ctx := context.Background()
+	ping := func() {
+		t.Helper()
+		resp, _, err := c.Do(ctx, to, &Request{Kind: KindPing, Payload: []byte("x")})
+		if err != nil || resp.Status != StatusOK {
+			t.Fatalf("ping: %+v %v", resp, err)
+		}
+	}
+	ping()
+	stC, stD := c.static.st, d.static.st
+	if stC == nil || stD == nil || stC.Agent() != c.ID.Public() || stD.Agent() != to {
+		t.Fatal("no static key kept after a request")
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); ping() }()
+	}
+	wg.Wait()
+	if c.static.st != stC || d.static.st != stD {
+		t.Fatal("static key made again")
+	}
+	if dc := d.Client(time.Second, time.Second); dc.staticKey() != &d.static {
+		t.Fatal("Daemon.Client does not share the daemon's static key")
+	}
+	c.ZeroKeys()
+	d.ZeroKeys()
+	if c.static.st != nil || d.static.st != nil {
+		t.Fatal("ZeroKeys kept the keys")
+	}
+	ping()
+	if c.static.st == nil || c.static.st == stC || d.static.st == nil || d.static.st == stD {
+		t.Fatal("no new static key after ZeroKeys")
 	}
 }

@@ -29,10 +29,16 @@ var (
 // handshake with the agent `to`, one signed request, and its response. The
 // caller bounds it with a deadline on rw.
 func Exchange(rw io.ReadWriter, id *keys.Identity, to keys.PublicKey, req *Request) (Response, error) {
+	return exchange(rw, id, nil, to, req)
+}
+
+// exchange is Exchange with id's static key made beforehand (nil: the
+// handshake derives it).
+func exchange(rw io.ReadWriter, id *keys.Identity, static *noiseproto.Static, to keys.PublicKey, req *Request) (Response, error) {
 	if len(req.Payload) > MaxPayload {
 		return Response{}, ErrTooLarge
 	}
-	s, err := noiseproto.Initiate(rw, noiseproto.Config{Local: id, MaxFrame: maxFrame}, to)
+	s, err := noiseproto.Initiate(rw, noiseproto.Config{Local: id, Static: static, MaxFrame: maxFrame}, to)
 	if err != nil {
 		if errors.Is(err, noiseproto.ErrHandshake) {
 			return Response{}, fmt.Errorf("%w: %v", ErrAuth, err)
@@ -73,8 +79,9 @@ type Dispatcher func(ctx context.Context, in *Incoming) Response
 // serveSession runs the callee's side of one session on rw: accept the
 // handshake, read and authenticate the one request, dispatch it, and write
 // the response. Bad network input is dropped without a detailed answer.
-func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, dispatch Dispatcher, now func() time.Time) error {
-	s, err := noiseproto.Accept(rw, noiseproto.Config{Local: id, MaxFrame: maxFrame})
+// static is id's static key made beforehand (nil: the handshake derives it).
+func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, static *noiseproto.Static, dispatch Dispatcher, now func() time.Time) error {
+	s, err := noiseproto.Accept(rw, noiseproto.Config{Local: id, Static: static, MaxFrame: maxFrame})
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func TestExchange(t *testing.T) {
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	done := make(chan error, 1)
-	go func() { done <- serveSession(context.Background(), s, callee, echo(&calls), time.Now) }()
+	go func() { done <- serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now) }()
 	resp, err := Exchange(c, caller, callee.Public(), &Request{ID: 7, Kind: KindSend, Payload: []byte("hi"), Deadline: deadline()})
 	if err != nil {
 		t.Fatal(err)
@@ -72,14 +72,14 @@ func TestReplayDoesNotRunTwice(t *testing.T) {
 	c, s := net.Pipe()
 	rec := &recorder{ReadWriter: c}
 	var calls atomic.Int32
-	go serveSession(context.Background(), s, callee, echo(&calls), time.Now)
+	go serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
 	if _, err := Exchange(rec, caller, callee.Public(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Load() != 1 {
 		t.Fatalf("calls = %d", calls.Load())
 	}
-	err := serveSession(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, echo(&calls), time.Now)
+	err := serveSession(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, nil, echo(&calls), time.Now)
 	if err == nil {
 		t.Fatal("replayed session served without error")
 	}
@@ -110,7 +110,7 @@ func TestWrongCalleeKey(t *testing.T) {
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	go func() {
-		serveSession(context.Background(), s, callee, echo(&calls), time.Now)
+		serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
 		s.Close()
 	}()
 	_, err := Exchange(c, caller, other.Public(), &Request{ID: 1, Kind: KindPing, Deadline: deadline()})
@@ -123,7 +123,7 @@ func TestPastDeadlineIsTimeout(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serveSession(context.Background(), s, callee, echo(&calls), time.Now)
+	go serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
 	resp, err := Exchange(c, caller, callee.Public(), &Request{ID: 1, Kind: KindPing, Deadline: time.Now().Add(-time.Second).UnixMicro()})
 	if err != nil || resp.Status != StatusTimeout || calls.Load() != 0 {
 		t.Fatalf("%+v %v %d", resp, err, calls.Load())
