@@ -34,6 +34,11 @@ const bookPrefix = "peers/addr/"
 const (
 	// DefaultTTL is how long addresses that connected are remembered.
 	DefaultTTL = 24 * time.Hour
+	// confirmAge: a connection from the address book does not rewrite an
+	// entry confirmed (LastOK) less than this long ago, as long as the
+	// addresses that connected are stored and stay for more than half of
+	// their TTL (see confirm).
+	confirmAge = time.Hour
 	// maxBookAddrs bounds the addresses kept per agent (most recent first).
 	maxBookAddrs = 16
 	maxBookValue = 16 << 10
@@ -138,13 +143,9 @@ func (b *AddrBook) Add(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl ti
 }
 
 func (b *AddrBook) add(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl time.Duration, ok bool) error {
-	clean := make([]multiaddr.Multiaddr, 0, len(addrs))
-	for _, a := range addrs {
-		t, err := transportAddr(agent, a)
-		if err != nil {
-			return err
-		}
-		clean = append(clean, t)
+	clean, err := transportAddrs(agent, addrs)
+	if err != nil {
+		return err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -152,6 +153,69 @@ func (b *AddrBook) add(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl ti
 	if err != nil {
 		return fmt.Errorf("peers: address book add: %w", err)
 	}
+	return b.store(agent, v, clean, ttl, ok)
+}
+
+// confirm records that agent was just reached at addrs, the addresses of
+// the live connections, which came from the address book. It is add(agent,
+// addrs, ttl, true), except that it writes nothing when that would change
+// nothing that matters: the entry was confirmed less than confirmAge ago
+// (LastOK, not in the future), and holds each of addrs with more than ttl/2
+// left before it expires. So a burst of calls writes once an hour at most,
+// while a call a day still refreshes LastOK and the expiry. One-shot
+// commands save what the book learnt by reopening the home read-write
+// (cmd), which is what a skipped write spares them. It reports whether it
+// wrote.
+func (b *AddrBook) confirm(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl time.Duration) (bool, error) {
+	clean, err := transportAddrs(agent, addrs)
+	if err != nil {
+		return false, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, err := b.load(agent)
+	if err != nil {
+		return false, fmt.Errorf("peers: address book add: %w", err)
+	}
+	if b.fresh(v, clean, ttl) {
+		return false, nil
+	}
+	return true, b.store(agent, v, clean, ttl, true)
+}
+
+// fresh tells whether v was confirmed recently and holds every one of addrs
+// for more than ttl/2 yet.
+func (b *AddrBook) fresh(v bookValue, addrs []multiaddr.Multiaddr, ttl time.Duration) bool {
+	now := b.clock()
+	if age := now.Sub(time.UnixMicro(v.LastOK)); v.LastOK == 0 || age < 0 || age >= confirmAge {
+		return false
+	}
+	keep := now.Add(ttl / 2).UnixMicro()
+	for _, a := range addrs {
+		i := slices.IndexFunc(v.Addrs, func(ba bookAddr) bool { return bytes.Equal(ba.Addr, a.Bytes()) })
+		if i < 0 || v.Addrs[i].Expires <= keep {
+			return false
+		}
+	}
+	return len(addrs) > 0
+}
+
+// transportAddrs is transportAddr of each of addrs.
+func transportAddrs(agent keys.PublicKey, addrs []multiaddr.Multiaddr) ([]multiaddr.Multiaddr, error) {
+	clean := make([]multiaddr.Multiaddr, 0, len(addrs))
+	for _, a := range addrs {
+		t, err := transportAddr(agent, a)
+		if err != nil {
+			return nil, err
+		}
+		clean = append(clean, t)
+	}
+	return clean, nil
+}
+
+// store writes agent's entry: clean (transport addresses) in front, until
+// now+ttl, then what is left of v; LastOK is now if ok. b.mu is held.
+func (b *AddrBook) store(agent keys.PublicKey, v bookValue, clean []multiaddr.Multiaddr, ttl time.Duration, ok bool) error {
 	now := b.clock()
 	exp := now.Add(ttl).UnixMicro()
 	next := bookValue{LastOK: v.LastOK}

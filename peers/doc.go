@@ -22,13 +22,18 @@
 // The swarm's dial backoff is cleared at the start of each Connect, so an
 // explicit retry is never refused because an earlier attempt in the same
 // process failed. Addresses that connected are written to the address book
-// with DefaultTTL. Nothing here prints or exits; errors read "peers: …".
+// with DefaultTTL, except that a connection from the address book rewrites
+// the entry only when it was not confirmed in the last hour or its address
+// expires within half the TTL. The DHT step runs the record lookup and
+// FindPeer at once, dials what each finds as soon as it has it, and stops at
+// the first connection; a record is used only once verified. Nothing here
+// prints or exits; errors read "peers: …".
 //
 // Hosts: NewServer (n2n serve) listens on TCP and QUIC, runs a DHT server,
 // relay v2 client and service, hole punching and AutoNAT service; NewClient
 // (one-shot commands) does not listen, dials TCP, QUIC and relay addresses,
-// has no resource or connection manager, and creates a client-mode DHT only
-// when the address book did not connect. The libp2p identity is the agent's
+// has no resource or connection manager, and creates a client-mode DHT
+// (lookup concurrency 3) only when the address book did not connect. The libp2p identity is the agent's
 // Ed25519 key, so a peer ID is derived from an agent ID with no lookup, and
 // RemoteAgent of a Stream is the key the transport authenticated.
 //

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/routing"
+
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -126,6 +128,42 @@ func TestResolveViaDHTThenAddrBook(t *testing.T) {
 		t.Fatalf("from address book: %s, %v", src, err)
 	}
 	t.Logf("connected via address book in %v", time.Since(start))
+}
+
+// A connection from the address book writes to the book only when the
+// entry needs it: one-shot commands then need not reopen the home to save
+// it.
+func TestConnectFromBookWritesOnlyWhenNeeded(t *testing.T) {
+	ctx := testCtx(t)
+	a := startServer(t, genIdentity(t), loopback)
+	store := &countingStore{}
+	book := &AddrBook{Store: store}
+	for _, s := range a.Addrs() {
+		if _, err := book.AddText(a.Agent(), s, DefaultTTL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added := store.sets
+	// Added by hand, never confirmed: the first connection writes LastOK.
+	if src, err := startClient(t).Connect(ctx, a.Agent(), book); err != nil || src != SourceAddrBook {
+		t.Fatalf("first connect: %s, %v", src, err)
+	}
+	if store.sets != added+1 {
+		t.Fatalf("first connection from the book: %d writes, want 1", store.sets-added)
+	}
+	list, err := book.List()
+	if err != nil || len(list) != 1 || list[0].LastOK.IsZero() {
+		t.Fatalf("book: %+v %v", list, err)
+	}
+	// Confirmed just now: the next one-shot client writes nothing.
+	for i := range 2 {
+		if src, err := startClient(t).Connect(ctx, a.Agent(), book); err != nil || src != SourceAddrBook {
+			t.Fatalf("connect %d: %s, %v", i+2, src, err)
+		}
+	}
+	if store.sets != added+1 {
+		t.Fatalf("later connections from the book: %d writes, want none", store.sets-added-1)
+	}
 }
 
 func waitPublished(t testing.TB, ctx context.Context, n *Node) {
@@ -351,12 +389,45 @@ func TestResolveInNetwork(t *testing.T) {
 	if err := book.Add(target.Agent(), stale, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	sig := c.rtAdded.next()
 	start := time.Now()
 	addrs, src, err := c.Resolve(ctx, target.Agent(), book)
 	if err != nil || src != SourceDHT || len(addrs) == 0 {
 		t.Fatalf("resolve: %v %s %v", addrs, src, err)
 	}
 	t.Logf("10 servers: resolved in %v (client routing table %d)", time.Since(start), c.RoutingTableSize())
+	// The wait for the routing table woke on kad-dht adding a peer, not on
+	// a tick (rtWatch): a kad-dht that stopped tagging them would fail here.
+	select {
+	case <-sig:
+	default:
+		t.Fatal("no routing-table signal")
+	}
+	if list, err := book.List(); err != nil || len(list) != 1 || list[0].LastOK.IsZero() {
+		t.Fatalf("book after the DHT step: %+v %v", list, err)
+	}
+
+	// An agent that is in no routing table and published no record.
+	start = time.Now()
+	_, err = c.Connect(ctx, genIdentity(t).Public(), nil)
+	t.Logf("unknown agent: %v after %v", err, time.Since(start))
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("unknown agent: %v", err)
+	}
+	// Cancelled during the lookup (at the first query it sends):
+	// context.Canceled, not ErrUnreachable.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	qctx, events := routing.RegisterForQueryEvents(cctx)
+	go func() {
+		for range events {
+			cancel()
+		}
+	}()
+	_, err = c.Connect(qctx, genIdentity(t).Public(), nil)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnreachable) {
+		t.Fatalf("cancelled lookup: %v", err)
+	}
 }
 
 func BenchmarkNewClient(b *testing.B) {

@@ -43,7 +43,8 @@ func (s Source) String() string {
 // Connect makes sure there is a connection to agent, trying in order a live
 // connection, the address book (book may be nil) and the DHT, and stops at
 // the first that connects. The address that worked is written to book for
-// DefaultTTL. Errors wrap ErrUnreachable, except for a cancelled ctx
+// DefaultTTL, unless it came from book and the entry is still fresh (see
+// AddrBook.confirm). Errors wrap ErrUnreachable, except for a cancelled ctx
 // (context.Canceled) and ErrSelf.
 func (n *Node) Connect(ctx context.Context, agent keys.PublicKey, book *AddrBook) (Source, error) {
 	_, src, err := n.Resolve(ctx, agent, book)
@@ -51,8 +52,8 @@ func (n *Node) Connect(ctx context.Context, agent keys.PublicKey, book *AddrBook
 }
 
 // Resolve is Connect that also returns the addresses the successful step
-// produced: those of the live connections, the address book's, or the
-// union of the agent record's and FindPeer's.
+// produced: those of the live connections, the address book's, or those of
+// the DHT lookup that connected first (the agent record's or FindPeer's).
 func (n *Node) Resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook) ([]multiaddr.Multiaddr, Source, error) {
 	addrs, src, err := n.resolve(ctx, agent, book)
 	if err != nil {
@@ -86,7 +87,7 @@ func (n *Node) resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook
 		if len(addrs) > 0 {
 			err := n.dial(ctx, pid, addrs)
 			if err == nil {
-				n.remember(book, agent, pid)
+				n.remember(book, agent, pid, SourceAddrBook)
 				return addrs, SourceAddrBook, nil
 			}
 			errs = append(errs, fmt.Errorf("address book: %w", err))
@@ -101,10 +102,7 @@ func (n *Node) resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook
 	if err != nil {
 		return nil, SourceNone, stepErrors(append(errs, fmt.Errorf("dht: %w", err)))
 	}
-	if err := n.dial(ctx, pid, addrs); err != nil {
-		return nil, SourceNone, stepErrors(append(errs, fmt.Errorf("dht: %w", err)))
-	}
-	n.remember(book, agent, pid)
+	n.remember(book, agent, pid, SourceDHT)
 	return addrs, SourceDHT, nil
 }
 
@@ -148,63 +146,156 @@ func (n *Node) dial(ctx context.Context, pid peer.ID, addrs []multiaddr.Multiadd
 	return nil
 }
 
-// remember writes the addresses of the live connections to book.
-func (n *Node) remember(book *AddrBook, agent keys.PublicKey, pid peer.ID) {
+// remember writes the addresses of the live connections to book, which
+// found them (src). What came from the book is written only if the entry
+// needs it (AddrBook.confirm).
+func (n *Node) remember(book *AddrBook, agent keys.PublicKey, pid peer.ID, src Source) {
 	if book == nil {
 		return
 	}
-	if addrs := n.connAddrs(pid); len(addrs) > 0 {
-		// A failure to write is not a failure to connect.
+	addrs := n.connAddrs(pid)
+	if len(addrs) == 0 {
+		return
+	}
+	// A failure to write is not a failure to connect.
+	if src == SourceAddrBook {
+		_, _ = book.confirm(agent, addrs, DefaultTTL)
+	} else {
 		_ = book.add(agent, addrs, DefaultTTL, true)
 	}
 }
 
-// lookup asks the DHT for agent's record and runs FindPeer, at the same
-// time, and returns the union of the addresses found.
+// lookup asks the DHT for agent's record and runs FindPeer at the same
+// time. Each dials the addresses it finds as soon as it has them, and the
+// first to connect wins: the other is cancelled, and lookup returns the
+// addresses that connected. The record is used only once verified
+// (validRecord); a forged or stale one at worst costs a failed dial, and a
+// connection is only ever made to pid, which the transport authenticates.
 func (n *Node) lookup(ctx context.Context, d *dht.IpfsDHT, agent keys.PublicKey, pid peer.ID) ([]multiaddr.Multiaddr, error) {
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	var (
-		wg              sync.WaitGroup
-		recAddrs, found []multiaddr.Multiaddr
-		recErr, findErr error
-	)
-	wg.Go(func() {
-		r, err := findRecord(ctx, d, agent)
-		if err != nil {
-			recErr = err
-			return
-		}
-		recAddrs = r.Addrs
-	})
-	wg.Go(func() {
-		ai, err := d.FindPeer(ctx, pid)
-		if err != nil {
-			findErr = fmt.Errorf("find peer: %w", err)
-			return
-		}
-		found = ai.Addrs
-	})
-	wg.Wait()
-	addrs := unionAddrs(recAddrs, found)
-	if len(addrs) == 0 {
-		return nil, fmt.Errorf("%w: not found: %w", ErrUnreachable, errors.Join(recErr, findErr))
+	type result struct {
+		addrs []multiaddr.Multiaddr
+		err   error
 	}
-	return addrs, nil
+	// The loser winds down in the background once cancelled (Close waits
+	// for it): waiting here would add a few hundred microseconds.
+	results := make(chan result, 2)
+	err := n.spawn(func() {
+		addrs, err := n.viaRecord(ctx, d, agent, pid)
+		results <- result{addrs, err}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := n.spawn(func() {
+		addrs, err := n.viaFindPeer(ctx, d, pid)
+		results <- result{addrs, err}
+	}); err != nil {
+		results <- result{nil, err}
+	}
+	var errs []error
+	for range 2 {
+		r := <-results
+		if r.err == nil {
+			cancel()
+			return r.addrs, nil
+		}
+		errs = append(errs, r.err)
+	}
+	err = errors.Join(errs...)
+	if errors.Is(err, ErrUnreachable) || errors.Is(err, ErrWrongPeer) {
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 }
 
-func unionAddrs(lists ...[]multiaddr.Multiaddr) []multiaddr.Multiaddr {
-	seen := map[string]bool{}
-	var out []multiaddr.Multiaddr
-	for _, l := range lists {
-		for _, a := range l {
-			if k := string(a.Bytes()); !seen[k] {
-				seen[k] = true
-				out = append(out, a)
+// viaRecord looks agent's record up and dials its addresses as soon as a
+// valid record arrives. The search goes on meanwhile, and each better
+// (higher Seq) record it still finds is dialled too, so a stale record with
+// silent addresses does not hold up a good one.
+func (n *Node) viaRecord(ctx context.Context, d *dht.IpfsDHT, agent keys.PublicKey, pid peer.ID) ([]multiaddr.Multiaddr, error) {
+	key := RecordKey(agent)
+	// Quorum: stop after a few answers instead of walking to the end.
+	vals, err := d.SearchValue(ctx, key, dht.Quorum(3))
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	type dialed struct {
+		addrs []multiaddr.Multiaddr
+		err   error
+	}
+	dials := make(chan dialed)
+	dctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { // stop the dials still running
+		close(done)
+		cancel()
+		wg.Wait()
+	}()
+	var errs []error
+	found, pending := false, 0
+	for vals != nil || pending > 0 {
+		select {
+		case v, ok := <-vals:
+			if !ok {
+				vals = nil
+				continue
 			}
+			r, err := validRecord(key, v) // never use an unverified record
+			if err != nil {
+				errs = append(errs, fmt.Errorf("record: %w", err))
+				continue
+			}
+			found = true
+			if len(r.Addrs) == 0 {
+				continue
+			}
+			pending++
+			wg.Go(func() {
+				err := n.dial(dctx, pid, r.Addrs)
+				select {
+				case dials <- dialed{r.Addrs, err}:
+				case <-done:
+				}
+			})
+		case dl := <-dials:
+			pending--
+			if dl.err == nil {
+				return dl.addrs, nil
+			}
+			errs = append(errs, fmt.Errorf("record: %w", dl.err))
 		}
 	}
-	return out
+	switch {
+	case ctx.Err() != nil:
+		errs = append(errs, fmt.Errorf("record: %w", ctx.Err()))
+	case !found:
+		errs = append(errs, fmt.Errorf("record: %w: %w", ErrUnreachable, routing.ErrNotFound))
+	case len(errs) == 0:
+		errs = append(errs, fmt.Errorf("record: %w: no addresses", ErrUnreachable))
+	}
+	return nil, errors.Join(errs...)
+}
+
+// viaFindPeer runs FindPeer and dials what it finds. FindPeer stops once
+// connected to pid, so the dial is mostly already done.
+func (n *Node) viaFindPeer(ctx context.Context, d *dht.IpfsDHT, pid peer.ID) ([]multiaddr.Multiaddr, error) {
+	ai, err := d.FindPeer(ctx, pid)
+	if err != nil {
+		if errors.Is(err, routing.ErrNotFound) {
+			err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		}
+		return nil, fmt.Errorf("find peer: %w", err)
+	}
+	if len(ai.Addrs) == 0 {
+		return nil, fmt.Errorf("find peer: %w: no addresses", ErrUnreachable)
+	}
+	if err := n.dial(ctx, pid, ai.Addrs); err != nil {
+		return nil, fmt.Errorf("find peer: %w", err)
+	}
+	return ai.Addrs, nil
 }
 
 // FindRecord looks agent's record up in the DHT and verifies it.
