@@ -86,6 +86,11 @@ var errFound = errors.New("found")
 // checkOpen looks for a live unrestricted grant listing name (a function or
 // AllFunctions). With several, it reports the one with the lowest grant ID.
 func checkOpen(c *chain.Chain, name string) (Decision, error) {
+	if _, err := c.IndexGet(idxAny, []byte(name)); errors.Is(err, chain.ErrNotFound) {
+		return Decision{}, nil // no unrestricted grant ever named it
+	} else if err != nil {
+		return Decision{}, err
+	}
 	prefix := openPrefix(name)
 	var d Decision
 	err := c.IndexScan(idxOpen, prefix, func(k, _ []byte) error {

@@ -18,6 +18,12 @@ import (
 //
 //	capsecret  digest(32)                     → grant ID(32)
 //	capopen    function ‖ 0x00 ‖ grant ID(32) → (empty)
+//	capany     function                       → (empty)
+//
+// capany marks the functions that have (or had) an unrestricted grant, so
+// that Check answers "none" for the others with one point lookup instead
+// of an iterator, whose set-up cost grows with the number of Badger tables.
+// It is never removed: a stale mark only costs the scan of capopen.
 //
 // capopen has one key per unrestricted grant and function it lists (or
 // "*"); a function name never holds 0x00, so the keys of one function are
@@ -38,6 +44,7 @@ import (
 const (
 	idxSecret   = "capsecret"
 	idxOpen     = "capopen"
+	idxAny      = "capany"
 	secretLabel = "n2n capability secret index v1"
 	hashLen     = len(keys.Hash{})
 )
@@ -97,7 +104,8 @@ func addWrites(g *Grant) func(keys.Hash) []chain.IndexWrite {
 			ws = append(ws, chain.IndexWrite{Name: idxSecret, Key: digest, Value: bytes.Clone(id[:])})
 		}
 		for _, fn := range open {
-			ws = append(ws, chain.IndexWrite{Name: idxOpen, Key: openKey(fn, id)})
+			ws = append(ws, chain.IndexWrite{Name: idxOpen, Key: openKey(fn, id)},
+				chain.IndexWrite{Name: idxAny, Key: []byte(fn)})
 		}
 		return ws
 	}

@@ -30,7 +30,11 @@ func runID(ctx context.Context, e *env) error {
 	defer done()
 	pub := c.Identity().Public()
 	if e.io.Mode == output.JSON {
-		return e.io.JSONLine(map[string]any{"agent_id": pub.String(), "peer_id": pub.PeerID(), "addrs": []string{}})
+		addrs := []string{} // listen addresses: only a running daemon has them
+		if e.daemon != nil {
+			addrs = e.daemon.Node.Addrs()
+		}
+		return e.io.JSONLine(map[string]any{"agent_id": pub.String(), "peer_id": pub.PeerID(), "addrs": addrs})
 	}
 	e.io.Println(pub.String())
 	return nil
