@@ -293,9 +293,7 @@ func cmdConcurrent(ts *testscript.TestScript, neg bool, args []string) {
 	for i := range cmds {
 		cmd := exec.CommandContext(ctx, path, args[3:]...)
 		cmd.Dir = ts.Getenv("WORK")
-		for _, kv := range os.Environ() {
-			cmd.Env = append(cmd.Env, kv)
-		}
+		cmd.Env = os.Environ()
 		for _, k := range []string{"N2N_HOME", "HOME", "NO_COLOR", "PATH"} {
 			cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
 		}
