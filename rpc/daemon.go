@@ -35,8 +35,10 @@ type Daemon struct {
 	// discards them.
 	Debug func(format string, args ...any)
 
-	wg     sync.WaitGroup
-	static staticKey // the identity's Noise static key pair, made on first use
+	mu       sync.Mutex
+	stopping bool
+	wg       sync.WaitGroup
+	static   staticKey // the identity's Noise static key pair, made on first use
 }
 
 // ID is the daemon's identity.
@@ -65,7 +67,14 @@ func (d *Daemon) ZeroKeys() { d.static.zero() }
 // sessions in progress.
 func (d *Daemon) Start(ctx context.Context) {
 	d.Node.Handle(func(st peers.Stream) {
+		d.mu.Lock()
+		if d.stopping {
+			d.mu.Unlock()
+			st.Reset()
+			return
+		}
 		d.wg.Add(1)
+		d.mu.Unlock()
 		defer d.wg.Done()
 		defer st.Close()
 		st.SetDeadline(time.Now().Add(handshakeTimeout))
@@ -77,8 +86,16 @@ func (d *Daemon) Start(ctx context.Context) {
 	})
 }
 
-// Wait waits until every session in progress has ended.
-func (d *Daemon) Wait() { d.wg.Wait() }
+// Wait stops taking new sessions, waits until every session in progress
+// has ended, and zeroes the daemon's static key.
+func (d *Daemon) Wait() {
+	d.Node.Handle(nil)
+	d.mu.Lock()
+	d.stopping = true // a stream already being handed over is refused
+	d.mu.Unlock()
+	d.wg.Wait()
+	d.ZeroKeys()
+}
 
 // deadlineStream extends the stream deadline once a request names its own.
 type deadlineStream struct{ peers.Stream }
