@@ -1,0 +1,71 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/n2n-dev/n2n/caps"
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/peers"
+	"github.com/n2n-dev/n2n/rpc"
+)
+
+func TestHoistGlobals(t *testing.T) {
+	flags := globalFlags()
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"n2n", "id", "--json"}, []string{"n2n", "--json", "id"}},
+		{[]string{"n2n", "send", "A", "hi", "--home", "h"}, []string{"n2n", "--home", "h", "send", "A", "hi"}},
+		{[]string{"n2n", "commit", "--type", "note", "x", "--timeout=2s"}, []string{"n2n", "--timeout=2s", "commit", "--type", "note", "x"}},
+		{[]string{"n2n", "--json", "grants"}, []string{"n2n", "--json", "grants"}},
+		{[]string{"n2n", "send", "A", "--", "--json"}, []string{"n2n", "send", "A", "--", "--json"}},
+		{[]string{"n2n", "send", "A", "-"}, []string{"n2n", "send", "A", "-"}},
+		{[]string{"n2n"}, []string{"n2n"}},
+	} {
+		if got := hoistGlobals(c.in, flags); !slices.Equal(got, c.want) {
+			t.Errorf("hoistGlobals(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestClassify pins the exit statuses of DESIGN §9 to the errors below cmd.
+func TestClassify(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("context: %w", err) }
+	for _, c := range []struct {
+		err  error
+		code int
+	}{
+		{errors.New("anything"), exitError},
+		{usagef("bad"), exitUsage},
+		{wrap(keys.ErrMalformed), exitUsage},
+		{wrap(keys.ErrChecksum), exitUsage},
+		{wrap(rpc.ErrTooLarge), exitUsage},
+		{wrap(peers.ErrBadAddress), exitUsage},
+		{wrap(chain.ErrNotFound), exitNotFound},
+		{wrap(chain.ErrNoIdentity), exitNotFound},
+		{wrap(peers.ErrUnreachable), exitUnreachable},
+		{wrap(rpc.ErrTimeout), exitTimeout},
+		{&rpc.ErrStatus{Status: rpc.StatusTimeout}, exitTimeout},
+		{&rpc.ErrStatus{Status: rpc.StatusUnauthorized}, exitUnauthorized},
+		{wrap(chain.ErrWrongKey), exitAuth},
+		{errNoPassphrase, exitAuth},
+		{wrap(rpc.ErrAuth), exitAuth},
+		{wrap(peers.ErrWrongPeer), exitAuth},
+		{fmt.Errorf("%w and %w", peers.ErrUnreachable, peers.ErrWrongPeer), exitAuth},
+		{&rpc.ErrStatus{Status: rpc.StatusNotFound}, exitRemote},
+		{&rpc.ErrStatus{Status: rpc.StatusHandlerError}, exitRemote},
+		{&rpc.ErrStatus{Status: rpc.StatusBusy}, exitRemote},
+		{&chain.IntegrityError{Seq: 3, Reason: "x"}, exitIntegrity},
+		{wrap(context.Canceled), exitInterrupted},
+		{wrap(chain.ErrBusy), exitError},
+		{wrap(caps.ErrRevoked), exitError},
+		{withHint(errors.New("x"), exitUnreachable, "h"), exitUnreachable},
+	} {
+		if got, _ := classify(c.err); got != c.code {
+			t.Errorf("classify(%v) = %d, want %d", c.err, got, c.code)
+		}
+	}
+}
