@@ -40,7 +40,7 @@ func serveCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the full multiaddrs (with /p2p/) to `FILE` once listening"},
 			&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network without bootstrap"},
-			&cli.StringSliceFlag{Name: "fn", Usage: "serve function `NAME=CMD` (run with /bin/sh -c; repeatable)"},
+			&cli.StringSliceFlag{Name: "fn", Usage: "serve function `NAME=CMD`, a shell command (repeatable)"},
 			&cli.BoolFlag{Name: "detach", Usage: "run in the background; return once ready"},
 			&cli.BoolFlag{Name: "no-accept-claims", Usage: "refuse claims others deliver (n2n.receive_claim)"},
 			&cli.IntFlag{Name: "concurrency", Value: rpc.DefaultConcurrency, Usage: "how many handlers may run at once (over it: busy)"},

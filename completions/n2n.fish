@@ -42,7 +42,7 @@ complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'serve' -d 'run the conducto
 complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l listen -r -d 'listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)'
 complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l addr-file -r -d 'write the full multiaddrs (with /p2p/) to `FILE` once listening'
 complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l mdns -d 'find peers on the local network without bootstrap'
-complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l fn -r -d 'serve function `NAME=CMD` (run with /bin/sh -c; repeatable)'
+complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l fn -r -d 'serve function `NAME=CMD`, a shell command (repeatable)'
 complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l detach -d 'run in the background; return once ready'
 complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l no-accept-claims -d 'refuse claims others deliver (n2n.receive_claim)'
 complete -c n2n -n '__fish_seen_subcommand_from serve' -f -l concurrency -r -d 'how many handlers may run at once (over it: busy)'

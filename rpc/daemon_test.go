@@ -181,3 +181,32 @@ func TestStaticKeyMadeOnce(t *testing.T) {
 		t.Fatal("no new static key after ZeroKeys")
 	}
 }
+
+func TestPlainCommand(t *testing.T) {
+	for _, c := range []struct {
+		cmd   string
+		plain bool
+	}{
+		{"cat", true},
+		{"sleep 0.5", true},
+		{"/bin/echo -n a,b", true},
+		{"echo boom >&2; exit 3", false},
+		{"echo $HOME", false},
+		{"echo 'quoted'", false},
+		{"A=1 cat", false},
+		{"no-such-program-here", false},
+		{"", false},
+	} {
+		argv, plain := plainCommand(c.cmd)
+		if plain != c.plain {
+			t.Errorf("plainCommand(%q) = %v, %v", c.cmd, argv, plain)
+		}
+	}
+	d := newDaemon(t, map[string]string{"echo": "cat", "words": "/bin/echo -n a b"})
+	for fn, want := range map[string]string{"echo": "payload", "words": "a b"} {
+		r := d.Functions.Run(context.Background(), &Invocation{Function: fn, Payload: []byte("payload")})
+		if r.Status != StatusOK || string(r.Payload) != want {
+			t.Errorf("%s: %+v", fn, r)
+		}
+	}
+}

@@ -61,6 +61,9 @@ func (f *Functions) command(name string) ([]string, bool) {
 		return nil, false
 	}
 	if c, ok := f.Fixed[name]; ok {
+		if argv, plain := plainCommand(c); plain {
+			return argv, true // what the shell would run, without the shell
+		}
 		return []string{"/bin/sh", "-c", c}, true
 	}
 	p := filepath.Join(f.Dir, name)
@@ -68,6 +71,27 @@ func (f *Functions) command(name string) ([]string, bool) {
 		return []string{p}, true
 	}
 	return nil, false
+}
+
+// plainCommand splits a --fn command into its words when the shell would do
+// nothing else with it (no quoting, expansion, redirection or operators), so
+// it can be run without starting /bin/sh first.
+func plainCommand(c string) ([]string, bool) {
+	for _, r := range c {
+		if !(r == ' ' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./,:+-@%", r)) {
+			return nil, false
+		}
+	}
+	argv := strings.Fields(c)
+	if len(argv) == 0 || strings.ContainsRune(argv[0], '=') {
+		return nil, false
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return nil, false // let the shell say it is missing
+	}
+	argv[0] = path
+	return argv, true
 }
 
 // Invocation describes one call of a handler.
