@@ -19,7 +19,7 @@ func helpCommand() *cli.Command {
 				if c.App.Command(c.Args().First()) == nil {
 					return usagef("no help for %q: not a command", c.Args().First())
 				}
-				return cli.ShowCommandHelp(c, c.Args().First())
+				return cli.ShowCommandHelp(c.Lineage()[1], c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},
