@@ -96,7 +96,7 @@ func runCall(ctx context.Context, e *env, o callOptions) error {
 	case o.to == "self":
 		to = self
 	case o.to != "":
-		if to, err = parseAgent(o.to); err != nil {
+		if to, err = keys.ParseAgent(o.to); err != nil {
 			return err
 		}
 	}

@@ -50,7 +50,7 @@ func grantCommand() *cli.Command {
 			if c.IsSet("assigned") {
 				o.access, n = caps.Assigned, n+1
 				for _, a := range c.StringSlice("assigned") {
-					k, err := parseAgent(a)
+					k, err := keys.ParseAgent(a)
 					if err != nil {
 						return err
 					}

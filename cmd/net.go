@@ -129,12 +129,3 @@ func (e *env) printReply(resp rpc.Response) error {
 	_, err := e.io.Write(resp.Payload)
 	return err
 }
-
-// parseAgent parses an agent argument (agent ID or peer ID).
-func parseAgent(s string) (keys.PublicKey, error) {
-	k, err := keys.ParseAgent(s)
-	if err != nil {
-		return k, err
-	}
-	return k, nil
-}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"github.com/n2n-dev/n2n/keys"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func runPeersList(ctx context.Context, e *env) error {
 const manualTTL = 30 * 24 * time.Hour
 
 func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
-	to, err := parseAgent(agent)
+	to, err := keys.ParseAgent(agent)
 	if err != nil {
 		return err
 	}

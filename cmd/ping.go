@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"github.com/n2n-dev/n2n/keys"
 	"strconv"
 	"time"
 
@@ -34,7 +35,7 @@ func pingCommand() *cli.Command {
 }
 
 func runPing(ctx context.Context, e *env, agent string, count int) error {
-	to, err := parseAgent(agent)
+	to, err := keys.ParseAgent(agent)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"github.com/n2n-dev/n2n/keys"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -25,7 +26,7 @@ func resolveCommand() *cli.Command {
 }
 
 func runResolve(ctx context.Context, e *env, agent string) error {
-	to, err := parseAgent(agent)
+	to, err := keys.ParseAgent(agent)
 	if err != nil {
 		return err
 	}

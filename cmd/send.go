@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"github.com/n2n-dev/n2n/keys"
 
 	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
@@ -33,7 +34,7 @@ func sendCommand() *cli.Command {
 }
 
 func runSend(ctx context.Context, e *env, o sendOptions) error {
-	to, err := parseAgent(o.to)
+	to, err := keys.ParseAgent(o.to)
 	if err != nil {
 		return err
 	}

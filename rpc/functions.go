@@ -158,11 +158,11 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) Response {
 	if stdout.over {
 		return Response{Status: StatusHandlerError, Error: "reply over the payload limit"}
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) || err != nil {
+	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		code := -1
-		if ee != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		}
 		if msg == "" {
