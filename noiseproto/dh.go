@@ -2,7 +2,6 @@ package noiseproto
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"crypto/rand"
 	"io"
 
@@ -23,21 +22,18 @@ type dhFunc interface {
 	static(st *Static, peer []byte) (noise.DHKey, error)
 }
 
-// dh25519 is the Noise "25519" DH function (X25519, RFC 7748) on
-// crypto/ecdh. It computes what noise.DH25519 computes, and is named the
-// same, so the two interoperate; but a DH costs one scalar multiplication
-// instead of two. noise.DH25519 goes through curve25519.X25519, which parses
-// the private key with ecdh's NewPrivateKey (a base-point multiplication, to
-// derive a public key it then throws away) before every DH. Here each private
-// key of a handshake is parsed once, when its key pair is made, and kept.
+// dh25519 is the Noise "25519" DH function (X25519, RFC 7748). It computes
+// what noise.DH25519 computes, and is named the same, so the two
+// interoperate, at less cost: a public key is one fixed-base multiplication
+// (x25519Base) where noise.DH25519 runs a Montgomery ladder, and a DH is one
+// ladder (x25519) where noise.DH25519 runs two (curve25519.X25519 parses the
+// private key with crypto/ecdh, which derives its public key, before every
+// DH).
 //
-// A dh25519 serves one handshake. It knows that handshake's private keys by
-// the identity of the slices it handed to flynn/noise, which passes the same
-// slices back to DH; any other private key is parsed on each call.
+// A dh25519 serves one handshake.
 type dh25519 struct {
-	parsed []parsedKey
-	parses int // scalar base multiplications done, for tests
-	dhs    int // DHs computed (not remembered), for tests
+	baseMults int // fixed-base multiplications (public keys made), for tests
+	dhs       int // variable-base multiplications (DHs computed, not remembered), for tests
 
 	// An initiator with a Static: the DH of the static private key (the
 	// handshake's copy, known by identity) with the responder's static key
@@ -47,12 +43,7 @@ type dh25519 struct {
 	stPeer []byte
 }
 
-type parsedKey struct {
-	raw []byte
-	key *ecdh.PrivateKey
-}
-
-func newDH25519() *dh25519 { return &dh25519{parsed: make([]parsedKey, 0, 2)} }
+func newDH25519() *dh25519 { return &dh25519{} }
 
 func (*dh25519) DHName() string { return "25519" }
 func (*dh25519) DHLen() int     { return dhLen }
@@ -75,11 +66,10 @@ func (d *dh25519) GenerateKeypair(random io.Reader) (noise.DHKey, error) {
 }
 
 func (d *dh25519) static(st *Static, peer []byte) (noise.DHKey, error) {
-	priv, pub, key, err := st.use()
+	priv, pub, err := st.use()
 	if err != nil {
 		return noise.DHKey{}, err
 	}
-	d.parsed = append(d.parsed, parsedKey{raw: priv, key: key})
 	if len(peer) == dhLen {
 		d.st, d.stPriv, d.stPeer = st, priv, peer
 	}
@@ -87,13 +77,12 @@ func (d *dh25519) static(st *Static, peer []byte) (noise.DHKey, error) {
 }
 
 func (d *dh25519) keypair(priv []byte) (noise.DHKey, error) {
-	k, err := ecdh.X25519().NewPrivateKey(priv)
+	pub, err := x25519Base(priv)
 	if err != nil {
 		return noise.DHKey{}, err
 	}
-	d.parses++
-	d.parsed = append(d.parsed, parsedKey{raw: priv, key: k})
-	return noise.DHKey{Private: priv, Public: k.PublicKey().Bytes()}, nil
+	d.baseMults++
+	return noise.DHKey{Private: priv, Public: pub}, nil
 }
 
 // DH is X25519(priv, pub). Like noise.DH25519 it fails when the result is
@@ -105,19 +94,7 @@ func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
 			return out, nil
 		}
 	}
-	k := d.lookup(priv)
-	if k == nil {
-		var err error
-		if k, err = ecdh.X25519().NewPrivateKey(priv); err != nil {
-			return nil, err
-		}
-		d.parses++
-	}
-	p, err := ecdh.X25519().NewPublicKey(pub)
-	if err != nil {
-		return nil, err
-	}
-	out, err := k.ECDH(p)
+	out, err := x25519(priv, pub)
 	if err != nil {
 		return nil, err
 	}
@@ -126,15 +103,6 @@ func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
 		d.st.rememberDH(pub, out)
 	}
 	return out, nil
-}
-
-func (d *dh25519) lookup(priv []byte) *ecdh.PrivateKey {
-	for _, p := range d.parsed {
-		if sameSlice(priv, p.raw) {
-			return p.key
-		}
-	}
-	return nil
 }
 
 // sameSlice reports whether a and b are the same non-empty slice.

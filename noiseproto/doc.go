@@ -40,8 +40,8 @@
 //     messages ErrTransport.
 //   - Private keys (the static key's copy, the ephemeral key) are zeroed when
 //     the handshake ends and cipher keys on Session.Close, as far as Go lets:
-//     copies held inside crypto/ecdh, flynn/noise's chaining key and
-//     golang.org/x/crypto's AEAD are left to the garbage collector. A
+//     flynn/noise's chaining key and golang.org/x/crypto's AEAD are left to
+//     the garbage collector. A
 //     Static's private key, and the static-static DHs it remembers, are
 //     zeroed by Static.Zero.
 //
@@ -49,7 +49,7 @@
 //
 // A handshake costs each side a few X25519 scalar multiplications. Without
 // Config.Static, each side also derives its static key pair (SHA-512 and a
-// base-point multiplication); with it, the pair is made once, and an
+// fixed-base multiplication); with it, the pair is made once, and an
 // initiator also reuses the static-static DH with a responder it dialled
 // before. The X25519 forms of agent keys (a point decompression and an
 // inversion each) are cached process-wide, up to a bound; they are public.

@@ -285,8 +285,8 @@ func (h *handshake) consumeMessage2(msg []byte) error {
 }
 
 // zero overwrites the private keys of the handshake and drops its state.
-// The chaining key inside flynn/noise and the copies crypto/ecdh keeps are
-// out of reach; they are left to the garbage collector.
+// The chaining key inside flynn/noise is out of reach; it is left to the
+// garbage collector.
 func (h *handshake) zero() {
 	clear(h.static.Private)
 	if h.state != nil {

@@ -24,7 +24,7 @@ func (stockDH) keypair(priv []byte) (noise.DHKey, error) {
 }
 
 func (stockDH) static(st *Static, _ []byte) (noise.DHKey, error) {
-	priv, pub, _, err := st.use()
+	priv, pub, err := st.use()
 	return noise.DHKey{Private: priv, Public: pub}, err
 }
 

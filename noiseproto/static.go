@@ -1,7 +1,6 @@
 package noiseproto
 
 import (
-	"crypto/ecdh"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,7 @@ import (
 // Static is an agent's Noise static key pair, derived once from its identity
 // and shared by every handshake that sets Config.Static to it. Without it,
 // each handshake derives the pair again: a SHA-512 of the seed and a
-// base-point multiplication for the public half.
+// fixed-base multiplication for the public half.
 //
 // An initiator using a Static also remembers the static-static DH ("ss") with
 // each responder it dials (at most maxStaticDHs of them), as WireGuard
@@ -31,9 +30,8 @@ type Static struct {
 	agent keys.PublicKey
 
 	mu   sync.RWMutex
-	priv []byte           // X25519 private key; nil once zeroed
-	pub  []byte           // X25519 public key: never written after NewStatic
-	key  *ecdh.PrivateKey // priv parsed (crypto/ecdh keeps its own copy; dropped by Zero, left to the GC)
+	priv []byte // X25519 private key; nil once zeroed
+	pub  []byte // X25519 public key: never written after NewStatic
 	dhs  map[[dhLen]byte][dhLen]byte
 }
 
@@ -55,12 +53,12 @@ func NewStatic(id *keys.Identity) (*Static, error) {
 	priv := make([]byte, dhLen)
 	copy(priv, x[:])
 	clear(x[:])
-	k, err := ecdh.X25519().NewPrivateKey(priv)
+	pub, err := x25519Base(priv)
 	if err != nil {
 		clear(priv)
 		return nil, fmt.Errorf("noiseproto: static key: %w", err)
 	}
-	return &Static{agent: id.Public(), priv: priv, pub: k.PublicKey().Bytes(), key: k}, nil
+	return &Static{agent: id.Public(), priv: priv, pub: pub}, nil
 }
 
 // Agent is the agent key this Static belongs to.
@@ -72,7 +70,7 @@ func (s *Static) Zero() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.priv)
-	s.priv, s.key = nil, nil
+	s.priv = nil
 	for k := range s.dhs {
 		s.dhs[k] = [dhLen]byte{}
 	}
@@ -91,16 +89,16 @@ func (s *Static) GoString() string { return s.String() }
 func (s *Static) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
 // use returns a handshake's copy of the private key (the handshake zeroes
-// it), the shared public key and the parsed key.
-func (s *Static) use() (priv, pub []byte, key *ecdh.PrivateKey, err error) {
+// it) and the shared public key.
+func (s *Static) use() (priv, pub []byte, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.priv == nil {
-		return nil, nil, nil, errStaticZeroed
+		return nil, nil, errStaticZeroed
 	}
 	priv = make([]byte, dhLen)
 	copy(priv, s.priv)
-	return priv, s.pub, s.key, nil
+	return priv, s.pub, nil
 }
 
 // rememberedDH returns a copy of the DH with the static key pub, if

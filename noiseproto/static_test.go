@@ -82,7 +82,7 @@ func TestStaticZero(t *testing.T) {
 	}
 	dhs := stI.dhs
 	stI.Zero()
-	if !isZero(priv) || stI.priv != nil || stI.key != nil || stI.dhs != nil || len(dhs) != 0 {
+	if !isZero(priv) || stI.priv != nil || stI.dhs != nil || len(dhs) != 0 {
 		t.Fatal("Zero left key material")
 	}
 	stI.Zero() // twice is fine
