@@ -9,17 +9,28 @@ import (
 )
 
 // dhFunc is a Noise DH function that can also make the key pair of a given
-// private key (the local static key, which comes from the agent identity).
+// private key (the local static key, which comes from the agent identity),
+// and that serves one handshake, which tells it how that handshake went.
 type dhFunc interface {
 	noise.DHFunc
 	// keypair returns the key pair of priv. The pair's Private is priv itself,
 	// not a copy, so that zeroing priv zeroes the pair.
 	keypair(priv []byte) (noise.DHKey, error)
 	// static returns the key pair of st, with a private key of the
-	// handshake's own (zeroing it leaves st alone). With peer (the
-	// initiator's responder), the DH of st with peer may come from, and goes
-	// to, what st remembers.
-	static(st *Static, peer []byte) (noise.DHKey, error)
+	// handshake's own (zeroing it leaves st alone). DHs of that private key
+	// may then come from what st remembers.
+	static(st *Static) (noise.DHKey, error)
+	// authenticated says the handshake has proved that the peer holds the
+	// static key peer: the DH with it, if this handshake computed it, goes
+	// to the Static.
+	authenticated(peer []byte)
+	// refused says the responder refuses message 1: each DH taken from the
+	// Static is computed now, so that the refusal takes as long as if none
+	// had been remembered.
+	refused()
+	// zero overwrites the DH outputs returned to flynn/noise, which has
+	// mixed them into its chaining key and keeps no reference to them.
+	zero()
 }
 
 // dh25519 is the Noise "25519" DH function (X25519, RFC 7748). It computes
@@ -30,18 +41,24 @@ type dhFunc interface {
 // private key with crypto/ecdh, which derives its public key, before every
 // DH).
 //
-// A dh25519 serves one handshake.
+// A dh25519 serves one handshake. With a Static, it takes a DH of the
+// static private key (the handshake's copy, known by the identity of the
+// slice flynn/noise passes back) with a key the Static remembers from the
+// Static, and gives the Static the static-static DH ("ss") once the peer
+// has authenticated: see Static for when that is, and why refused exists.
 type dh25519 struct {
 	baseMults int // fixed-base multiplications (public keys made), for tests
-	dhs       int // variable-base multiplications (DHs computed, not remembered), for tests
+	dhs       int // variable-base multiplications (DHs computed, not taken from the Static), for tests
 
-	// An initiator with a Static: the DH of the static private key (the
-	// handshake's copy, known by identity) with the responder's static key
-	// is ss's, which st remembers.
 	st     *Static
 	stPriv []byte
-	stPeer []byte
+	taken  [][]byte   // public keys whose DH with stPriv came from st
+	made   []staticDH // DHs with stPriv computed here
+	outs   [][]byte   // every DH output returned, zeroed (and kept, for tests) by zero
 }
+
+// staticDH is out = X25519(static private key, pub).
+type staticDH struct{ pub, out []byte }
 
 func newDH25519() *dh25519 { return &dh25519{} }
 
@@ -65,14 +82,12 @@ func (d *dh25519) GenerateKeypair(random io.Reader) (noise.DHKey, error) {
 	return kp, err
 }
 
-func (d *dh25519) static(st *Static, peer []byte) (noise.DHKey, error) {
+func (d *dh25519) static(st *Static) (noise.DHKey, error) {
 	priv, pub, err := st.use()
 	if err != nil {
 		return noise.DHKey{}, err
 	}
-	if len(peer) == dhLen {
-		d.st, d.stPriv, d.stPeer = st, priv, peer
-	}
+	d.st, d.stPriv = st, priv
 	return noise.DHKey{Private: priv, Public: pub}, nil
 }
 
@@ -88,9 +103,11 @@ func (d *dh25519) keypair(priv []byte) (noise.DHKey, error) {
 // DH is X25519(priv, pub). Like noise.DH25519 it fails when the result is
 // all zeros (pub is a low-order point).
 func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
-	ss := d.st != nil && sameSlice(priv, d.stPriv) && bytes.Equal(pub, d.stPeer)
-	if ss {
+	static := d.st != nil && sameSlice(priv, d.stPriv)
+	if static {
 		if out, ok := d.st.rememberedDH(pub); ok {
+			d.taken = append(d.taken, bytes.Clone(pub))
+			d.outs = append(d.outs, out)
 			return out, nil
 		}
 	}
@@ -99,10 +116,38 @@ func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
 		return nil, err
 	}
 	d.dhs++
-	if ss {
-		d.st.rememberDH(pub, out)
+	d.outs = append(d.outs, out)
+	if static {
+		d.made = append(d.made, staticDH{pub: bytes.Clone(pub), out: out})
 	}
 	return out, nil
+}
+
+func (d *dh25519) authenticated(peer []byte) {
+	for _, m := range d.made {
+		if bytes.Equal(m.pub, peer) {
+			d.st.rememberDH(m.pub, m.out)
+		}
+	}
+	d.taken = nil
+}
+
+func (d *dh25519) refused() {
+	for _, pub := range d.taken {
+		if out, err := x25519(d.stPriv, pub); err == nil {
+			clear(out)
+		}
+		d.dhs++
+	}
+	d.taken = nil
+}
+
+func (d *dh25519) zero() {
+	for _, out := range d.outs {
+		clear(out)
+	}
+	d.made, d.taken = nil, nil
+	d.st, d.stPriv = nil, nil
 }
 
 // sameSlice reports whether a and b are the same non-empty slice.

@@ -3,6 +3,8 @@ package noiseproto
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
+	"io"
 	"net"
 	"testing"
 
@@ -83,12 +85,160 @@ func TestOneScalarMultPerDH(t *testing.T) {
 }
 
 // TestStaticScalarMults: with Config.Static, a handshake makes only its
-// ephemeral public key; the initiator computes ss once per responder and then
-// takes it from the Static; the responder always computes it.
+// ephemeral public key; each side with a Static computes ss the first time
+// it meets the other agent and then takes it from the Static, whichever side
+// the Static was on before. Both Statics remember ss alone (not es or se),
+// and the same value.
 func TestStaticScalarMults(t *testing.T) {
 	ini, resp := identity(t, 1), identity(t, 2)
+	for _, tc := range []struct {
+		name       string
+		stI, stR   bool
+		wantI      []int // DHs computed, round by round
+		wantR      []int
+		baseI, bsR int // fixed-base multiplications per round
+	}{
+		{"both", true, true, []int{4, 3, 3}, []int{4, 3, 3}, 1, 1},
+		{"initiator", true, false, []int{4, 3, 3}, []int{4, 4, 4}, 1, 2},
+		{"responder", false, true, []int{4, 4, 4}, []int{4, 3, 3}, 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfgI, cfgR := Config{Local: ini}, Config{Local: resp}
+			if tc.stI {
+				cfgI = Config{Static: mustStatic(t, ini)}
+			}
+			if tc.stR {
+				cfgR = Config{Static: mustStatic(t, resp)}
+			}
+			for round := range tc.wantI {
+				dhI, dhR := newDH25519(), newDH25519()
+				ca, cb := net.Pipe()
+				ri, rr := handshakePair(ca, cb, cfgI, cfgR, resp.Public(), dhI, dhR)
+				ca.Close()
+				cb.Close()
+				if ri.err != nil || rr.err != nil {
+					t.Fatal(ri.err, rr.err)
+				}
+				if dhI.baseMults != tc.baseI || dhR.baseMults != tc.bsR {
+					t.Fatalf("round %d: fixed-base multiplications: initiator %d, responder %d; want %d and %d", round, dhI.baseMults, dhR.baseMults, tc.baseI, tc.bsR)
+				}
+				if dhI.dhs != tc.wantI[round] || dhR.dhs != tc.wantR[round] {
+					t.Fatalf("round %d: DHs computed: initiator %d, responder %d; want %d and %d", round, dhI.dhs, dhR.dhs, tc.wantI[round], tc.wantR[round])
+				}
+				if !bytes.Equal(ri.s.HandshakeHash(), rr.s.HandshakeHash()) {
+					t.Fatalf("round %d: handshake hashes differ", round)
+				}
+			}
+			var remembered [][dhLen]byte
+			for _, st := range []*Static{cfgI.Static, cfgR.Static} {
+				if st == nil {
+					continue
+				}
+				if len(st.dhs) != 1 {
+					t.Fatalf("a Static remembers %d DHs, want 1 (ss; not es or se)", len(st.dhs))
+				}
+				for _, out := range st.dhs {
+					remembered = append(remembered, out)
+				}
+			}
+			x := ini.X25519()
+			want, err := noise.DH25519.DH(x[:], mustX25519(t, resp.Public()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, out := range remembered {
+				if !bytes.Equal(out[:], want) {
+					t.Fatal("the DH remembered is not ss")
+				}
+			}
+		})
+	}
+}
+
+// TestRefusalCostsTheSame: a responder refusing a message 1 forged in an
+// agent's name computes as many DHs whether or not its Static remembers ss
+// with that agent, also when the forger sends the agent's static key as its
+// ephemeral one (es then comes from memory); and it remembers nothing new.
+func TestRefusalCostsTheSame(t *testing.T) {
+	ini, resp := identity(t, 1), identity(t, 2)
+	victim := mustX25519(t, ini.Public())
+	for _, tc := range []struct {
+		name string
+		eph  bool // the victim's static key as the forger's ephemeral key
+		want int  // DHs: es and ss; es alone when s does not decrypt
+	}{{"claimed static", false, 2}, {"claimed ephemeral", true, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, met := range []bool{false, true} {
+				stR := mustStatic(t, resp)
+				if met {
+					sessionWith(t, mustStatic(t, ini), stR, resp.Public())
+				}
+				msg1 := forgedMessage1(t, victim, mustX25519(t, resp.Public()), tc.eph)
+				dhR := newDH25519()
+				_, err := accept(&rw{bytes.NewReader(wire(msg1)), io.Discard}, Config{Static: stR}, dhR)
+				if !errors.Is(err, ErrHandshake) {
+					t.Fatalf("forged message 1 (met %v): %v", met, err)
+				}
+				if dhR.dhs != tc.want {
+					t.Fatalf("met %v: refusal computed %d DHs, want %d", met, dhR.dhs, tc.want)
+				}
+				if len(stR.dhs) != map[bool]int{false: 0, true: 1}[met] {
+					t.Fatalf("met %v: the Static remembers %d DHs", met, len(stR.dhs))
+				}
+			}
+		})
+	}
+}
+
+// fakeEphemeral is noise.DH25519 whose ephemeral public key is pub.
+type fakeEphemeral struct {
+	noise.DHFunc
+	pub []byte
+}
+
+func (f fakeEphemeral) GenerateKeypair(r io.Reader) (noise.DHKey, error) {
+	k, err := f.DHFunc.GenerateKeypair(r)
+	k.Public = f.pub
+	return k, err
+}
+
+// forgedMessage1 is a message 1 to responder rs that claims the static key
+// victim without its private key; with eph, it also sends victim as its
+// ephemeral key.
+func forgedMessage1(t *testing.T, victim, rs []byte, eph bool) []byte {
+	t.Helper()
+	var dh noise.DHFunc = noise.DH25519
+	if eph {
+		dh = fakeEphemeral{noise.DH25519, victim}
+	}
+	own, err := noise.DH25519.GenerateKeypair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := noise.NewHandshakeState(noise.Config{
+		CipherSuite:   noise.NewCipherSuite(dh, noise.CipherChaChaPoly, noise.HashBLAKE2s),
+		Pattern:       noise.HandshakeIK,
+		Initiator:     true,
+		Prologue:      []byte(prologue),
+		StaticKeypair: noise.DHKey{Private: own.Private, Public: victim},
+		PeerStatic:    rs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _, _, err := hs.WriteMessage(nil, make([]byte, agentKeySize))
+	if err != nil || len(msg) != message1Size {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// TestDHOutputsZeroed: once a handshake is over, the DH outputs it handed
+// to flynn/noise are zeros.
+func TestDHOutputsZeroed(t *testing.T) {
+	ini, resp := identity(t, 1), identity(t, 2)
 	stI, stR := mustStatic(t, ini), mustStatic(t, resp)
-	for round, wantI := range []int{4, 3, 3} {
+	for round := range 2 {
 		dhI, dhR := newDH25519(), newDH25519()
 		ca, cb := net.Pipe()
 		ri, rr := handshakePair(ca, cb, Config{Static: stI}, Config{Static: stR}, resp.Public(), dhI, dhR)
@@ -97,17 +247,22 @@ func TestStaticScalarMults(t *testing.T) {
 		if ri.err != nil || rr.err != nil {
 			t.Fatal(ri.err, rr.err)
 		}
-		if dhI.baseMults != 1 || dhR.baseMults != 1 {
-			t.Fatalf("round %d: fixed-base multiplications: initiator %d, responder %d; want 1 each", round, dhI.baseMults, dhR.baseMults)
-		}
-		if dhI.dhs != wantI || dhR.dhs != 4 {
-			t.Fatalf("round %d: DHs computed: initiator %d, responder %d; want %d and 4", round, dhI.dhs, dhR.dhs, wantI)
+		for _, d := range []*dh25519{dhI, dhR} {
+			if len(d.outs) != 4 {
+				t.Fatalf("round %d: %d DH outputs, want 4", round, len(d.outs))
+			}
+			for _, out := range d.outs {
+				if !isZero(out) {
+					t.Fatalf("round %d: a DH output survived the handshake", round)
+				}
+			}
 		}
 	}
-	if len(stR.dhs) != 0 {
-		t.Fatal("the responder's Static remembered a DH")
-	}
-	if len(stI.dhs) != 1 {
-		t.Fatalf("the initiator's Static remembers %d DHs, want 1 (ss; not se)", len(stI.dhs))
+	for _, st := range []*Static{stI, stR} {
+		for _, out := range st.dhs {
+			if isZero(out[:]) {
+				t.Fatal("zeroing the handshake's outputs zeroed the Static's")
+			}
+		}
 	}
 }

@@ -38,8 +38,9 @@
 //   - Errors name no key material and no plaintext. Authentication failures
 //     wrap ErrHandshake; frame limits ErrFrameTooLarge; rejected transport
 //     messages ErrTransport.
-//   - Private keys (the static key's copy, the ephemeral key) are zeroed when
-//     the handshake ends and cipher keys on Session.Close, as far as Go lets:
+//   - Private keys (the static key's copy, the ephemeral key) and DH outputs
+//     are zeroed when the handshake ends and cipher keys on Session.Close,
+//     as far as Go lets:
 //     flynn/noise's chaining key and golang.org/x/crypto's AEAD are left to
 //     the garbage collector. A
 //     Static's private key, and the static-static DHs it remembers, are
@@ -47,12 +48,14 @@
 //
 // # Cost
 //
-// A handshake costs each side a few X25519 scalar multiplications. Without
-// Config.Static, each side also derives its static key pair (SHA-512 and a
-// fixed-base multiplication); with it, the pair is made once, and an
-// initiator also reuses the static-static DH with a responder it dialled
-// before. The X25519 forms of agent keys (a point decompression and an
-// inversion each) are cached process-wide, up to a bound; they are public.
+// A handshake costs each side one fixed-base scalar multiplication (its
+// ephemeral public key, on the Edwards form of the curve) and one Montgomery
+// ladder per DH: es, ss, ee and se, four. Without Config.Static, each side
+// also derives its static key pair (SHA-512 and a fixed-base
+// multiplication); with it, the pair is made once, and ss with an agent the
+// Static has met before, on either side, is remembered: three ladders. The
+// X25519 forms of agent keys (a point decompression and an inversion each)
+// are cached process-wide, up to a bound; they are public.
 //
 // # Concurrency
 //

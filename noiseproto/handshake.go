@@ -166,6 +166,7 @@ func accept(rw io.ReadWriter, cfg Config, dh dhFunc) (*Session, error) {
 // handshake is one side's state between Initiate/Accept and the Session.
 type handshake struct {
 	state  *noise.HandshakeState
+	dh     dhFunc
 	static noise.DHKey    // our X25519 static key pair; Private (the handshake's own) zeroed by zero
 	local  keys.PublicKey // our agent key: message 1's payload
 	remote keys.PublicKey // the peer's agent key: dialled, or authenticated by message 1
@@ -179,7 +180,7 @@ func newHandshake(cfg Config, dh dhFunc, initiator bool, peerStatic []byte) (*ha
 	var static noise.DHKey
 	var err error
 	if cfg.Static != nil {
-		static, err = dh.static(cfg.Static, peerStatic)
+		static, err = dh.static(cfg.Static)
 		if err != nil && (cfg.Local == nil || !errors.Is(err, errStaticZeroed)) {
 			return nil, err
 		}
@@ -194,7 +195,7 @@ func newHandshake(cfg Config, dh dhFunc, initiator bool, peerStatic []byte) (*ha
 			return nil, fmt.Errorf("noiseproto: static key: %w", err)
 		}
 	}
-	h := &handshake{static: static, local: cfg.agent()}
+	h := &handshake{dh: dh, static: static, local: cfg.agent()}
 	h.state, err = noise.NewHandshakeState(noise.Config{
 		CipherSuite:   noise.NewCipherSuite(dh, noise.CipherChaChaPoly, noise.HashBLAKE2s),
 		Random:        cfg.Random,
@@ -229,8 +230,19 @@ func (h *handshake) createMessage1() ([]byte, error) {
 // the static key Noise decrypted must be the X25519 form of the agent key in
 // the payload. The claim holds only for whoever holds that static key's
 // private key, which the es and ss DHs tie to message 1; message 1 itself can
-// be replayed, which the transport messages after message 2 detect.
+// be replayed, which the transport messages after message 2 detect. The
+// static key, once authenticated, is the DH function's to remember ss with;
+// a refused message 1 first costs the DHs the function took from memory.
 func (h *handshake) consumeMessage1(msg []byte) error {
+	if err := h.readMessage1(msg); err != nil {
+		h.dh.refused()
+		return err
+	}
+	h.dh.authenticated(h.state.PeerStatic())
+	return nil
+}
+
+func (h *handshake) readMessage1(msg []byte) error {
 	if len(msg) != message1Size {
 		return fmt.Errorf("%w: message 1 is %d bytes, want %d", ErrHandshake, len(msg), message1Size)
 	}
@@ -281,13 +293,15 @@ func (h *handshake) consumeMessage2(msg []byte) error {
 	}
 	h.send, h.recv = cs1, cs2
 	h.hash = append([]byte(nil), h.state.ChannelBinding()...)
+	h.dh.authenticated(h.state.PeerStatic())
 	return nil
 }
 
-// zero overwrites the private keys of the handshake and drops its state.
-// The chaining key inside flynn/noise is out of reach; it is left to the
-// garbage collector.
+// zero overwrites the private keys of the handshake and the DH outputs, and
+// drops its state. The chaining key inside flynn/noise is out of reach; it
+// is left to the garbage collector.
 func (h *handshake) zero() {
+	h.dh.zero()
 	clear(h.static.Private)
 	if h.state != nil {
 		clear(h.state.LocalEphemeral().Private)

@@ -23,10 +23,14 @@ func (stockDH) keypair(priv []byte) (noise.DHKey, error) {
 	return noise.DHKey{Private: priv, Public: pub}, err
 }
 
-func (stockDH) static(st *Static, _ []byte) (noise.DHKey, error) {
+func (stockDH) static(st *Static) (noise.DHKey, error) {
 	priv, pub, err := st.use()
 	return noise.DHKey{Private: priv, Public: pub}, err
 }
+
+func (stockDH) authenticated([]byte) {}
+func (stockDH) refused()             {}
+func (stockDH) zero()                {}
 
 func ecdhDH() dhFunc { return newDH25519() }
 

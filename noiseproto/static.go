@@ -14,13 +14,21 @@ import (
 // each handshake derives the pair again: a SHA-512 of the seed and a
 // fixed-base multiplication for the public half.
 //
-// An initiator using a Static also remembers the static-static DH ("ss") with
-// each responder it dials (at most maxStaticDHs of them), as WireGuard
-// precomputes it per peer: a second session with the same agent costs one
-// scalar multiplication less. Responders do not: message 1 is unauthenticated
-// when a responder computes ss, so whether it was remembered would show, in
-// the responder's timing, to anyone sending message 1 in another agent's
-// name, which agents talked to it recently.
+// A Static also remembers the static-static DH ("ss") with each agent a
+// handshake using it has authenticated, as initiator or responder (the DH is
+// the same either way), at most maxStaticDHs of them, as WireGuard
+// precomputes it per peer: a later handshake with the same agent, either
+// way, costs one scalar multiplication less. Nothing is remembered before
+// the peer has proved it holds the key (message 2 for an initiator, message
+// 1 for a responder), so a stranger can add only its own keys.
+//
+// A responder uses ss before message 1 has authenticated anything: taken
+// from memory, it would show, in the time the responder takes to refuse a
+// message 1 forged in another agent's name, that this agent talked with it
+// lately. So a responder that refuses message 1 first computes every DH it
+// took from memory, and a refusal costs the same either way. A replay of a
+// message 1 that agent did send, which the responder accepts, can still
+// tell whether ss was remembered; the replayer knew of that session already.
 //
 // A Static is safe for concurrent use. Zero overwrites its private key and
 // the remembered DHs: handshakes in progress finish with their own copies,
@@ -36,8 +44,9 @@ type Static struct {
 }
 
 // maxStaticDHs bounds the static-static DHs a Static remembers (64 bytes and
-// map overhead each). Past it an arbitrary one is forgotten.
-const maxStaticDHs = 256
+// map overhead each, about 100 KiB in all). Past it an arbitrary one is
+// forgotten.
+const maxStaticDHs = 1024
 
 // errStaticZeroed is returned by a handshake given a zeroed Static.
 var errStaticZeroed = errors.New("noiseproto: Config.Static has been zeroed")

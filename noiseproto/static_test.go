@@ -76,21 +76,21 @@ func TestStaticZero(t *testing.T) {
 	ini, resp := identity(t, 1), identity(t, 2)
 	stI, stR := mustStatic(t, ini), mustStatic(t, resp)
 	sessionWith(t, stI, stR, resp.Public())
-	priv := stI.priv
-	if isZero(priv) || len(stI.dhs) != 1 {
-		t.Fatal("no key or no remembered ss before Zero")
-	}
-	dhs := stI.dhs
-	stI.Zero()
-	if !isZero(priv) || stI.priv != nil || stI.dhs != nil || len(dhs) != 0 {
-		t.Fatal("Zero left key material")
+	for _, st := range []*Static{stI, stR} {
+		priv, dhs := st.priv, st.dhs
+		if isZero(priv) || len(dhs) != 1 {
+			t.Fatal("no key or no remembered ss before Zero")
+		}
+		st.Zero()
+		if !isZero(priv) || st.priv != nil || st.dhs != nil || len(dhs) != 0 {
+			t.Fatal("Zero left key material")
+		}
 	}
 	stI.Zero() // twice is fine
 	var out bytes.Buffer
 	if _, err := Initiate(&rw{bytes.NewReader(nil), &out}, Config{Static: stI}, resp.Public()); !errors.Is(err, errStaticZeroed) || out.Len() != 0 {
 		t.Fatalf("Initiate with a zeroed Static: %v, %d bytes sent", err, out.Len())
 	}
-	stR.Zero()
 	if _, err := Accept(&rw{bytes.NewReader(nil), &out}, Config{Static: stR}); !errors.Is(err, errStaticZeroed) {
 		t.Fatalf("Accept with a zeroed Static: %v", err)
 	}
@@ -102,7 +102,7 @@ func TestStaticZero(t *testing.T) {
 	if ri.err != nil || rr.err != nil {
 		t.Fatalf("zeroed Static with Local: %v, %v", ri.err, rr.err)
 	}
-	if stI.priv != nil || stI.dhs != nil {
+	if stI.priv != nil || stI.dhs != nil || stR.priv != nil || stR.dhs != nil {
 		t.Fatal("a zeroed Static was filled again")
 	}
 }

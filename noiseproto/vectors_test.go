@@ -188,7 +188,7 @@ func TestVectors(t *testing.T) {
 		}
 	}
 	// With precomputed static keys, on either side or both: the same bytes,
-	// the first time and again once the initiator remembers ss.
+	// the first time and again once the Statics remember ss.
 	iniID, respID := vectorIdentities(t)
 	for _, st := range []struct {
 		name     string
