@@ -48,6 +48,7 @@ func (e *env) connect(ctx context.Context, write bool) (*session, error) {
 	book := &peers.AddrBook{Store: store}
 	cl := &rpc.Client{Node: node, Book: book, ID: c.Identity(), DialTimeout: e.dialTimeout, Timeout: e.timeout}
 	return &session{chain: c, client: cl, book: book, done: func() {
+		cl.Close()
 		node.Close()
 		done()
 		if pending != nil && len(pending.sets) > 0 {
@@ -98,22 +99,32 @@ func (w *writeBack) Set(k, v []byte) error {
 // statuses come back as errors that map to exit statuses. A request to this
 // agent itself is answered by the daemon, when it runs the command.
 func (e *env) request(ctx context.Context, s *session, to keys.PublicKey, req *rpc.Request) (rpc.Response, error) {
-	var resp rpc.Response
+	return e.start(ctx, s, to, req)()
+}
+
+// start is request in two steps: it returns once req is sent (requests
+// started in turn arrive in that order), and the function it returns waits
+// for the response.
+func (e *env) start(ctx context.Context, s *session, to keys.PublicKey, req *rpc.Request) (wait func() (rpc.Response, error)) {
 	if to == s.chain.Identity().Public() {
 		if e.daemon == nil {
-			return resp, withHint(errSelfNoDaemon, exitUnreachable, "start it with 'n2n serve --detach'")
+			err := withHint(errSelfNoDaemon, exitUnreachable, "start it with 'n2n serve --detach'")
+			return func() (rpc.Response, error) { return rpc.Response{}, err }
 		}
 		req.Deadline = time.Now().Add(e.timeout).UnixMicro()
 		cctx, cancel := context.WithDeadline(ctx, req.DeadlineTime())
 		defer cancel()
-		resp = e.daemon.Dispatch(cctx, &rpc.Incoming{Caller: to, Request: *req})
-	} else {
-		var err error
-		if resp, _, err = s.client.Do(ctx, to, req); err != nil {
+		resp := e.daemon.Dispatch(cctx, &rpc.Incoming{Caller: to, Request: *req})
+		return func() (rpc.Response, error) { return resp, resp.Err() }
+	}
+	call := s.client.Go(ctx, to, req)
+	return func() (rpc.Response, error) {
+		resp, _, err := call.Wait()
+		if err != nil {
 			return resp, err
 		}
+		return resp, resp.Err()
 	}
-	return resp, resp.Err()
 }
 
 // printReply prints a reply payload: raw, or {"status","reply"} with --json.

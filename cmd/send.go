@@ -1,19 +1,26 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"errors"
-	"github.com/n2n-dev/n2n/keys"
+	"fmt"
 
+	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 )
 
 var errSelfNoDaemon = errors.New("no daemon is running to answer for this agent")
 
+// sendWindow is how many messages of send --lines may wait for their reply
+// at once.
+const sendWindow = 256
+
 type sendOptions struct {
 	to      string
 	message string // "-" reads stdin
+	lines   bool   // each line of stdin is a message
 }
 
 func sendCommand() *cli.Command {
@@ -23,12 +30,23 @@ func sendCommand() *cli.Command {
 		ArgsUsage: "AGENT MESSAGE|-",
 		Description: "Delivers MESSAGE (or stdin with -, binary-safe, up to 16 MiB) to AGENT over an\n" +
 			"end-to-end encrypted session and blocks until the agent's receive function\n" +
-			"answers or the message is in its inbox. Prints the reply as is.",
+			"answers or the message is in its inbox. Prints the reply as is.\n\n" +
+			"With --lines, each line of stdin is a message of its own; all go over one\n" +
+			"session without waiting for each other, and the replies are printed in the\n" +
+			"order of the lines. The first message that fails stops the sending: the\n" +
+			"replies before it are printed, then the error, which sets the exit status.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "lines", Usage: "send each line of stdin as a message, pipelined"},
+		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 2 {
+			o := sendOptions{to: c.Args().Get(0), message: c.Args().Get(1), lines: c.Bool("lines")}
+			switch {
+			case o.lines && (c.NArg() < 1 || c.NArg() > 2 || c.NArg() == 2 && o.message != "-"):
+				return usagef("send --lines takes AGENT (and reads the messages from stdin)")
+			case !o.lines && c.NArg() != 2:
 				return usagef("send takes AGENT and MESSAGE (or - for stdin)")
 			}
-			return runSend(c.Context, envOf(c), sendOptions{to: c.Args().Get(0), message: c.Args().Get(1)})
+			return runSend(c.Context, envOf(c), o)
 		},
 	}
 }
@@ -38,20 +56,88 @@ func runSend(ctx context.Context, e *env, o sendOptions) error {
 	if err != nil {
 		return err
 	}
-	payload := []byte(o.message)
-	if o.message == "-" {
+	var payload []byte
+	switch {
+	case o.lines:
+	case o.message == "-":
 		if payload, err = readLimited(e.stdin, rpc.MaxPayload); err != nil {
 			return err
 		}
+	default:
+		payload = []byte(o.message)
 	}
 	s, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer s.done()
+	if o.lines {
+		return e.sendLines(ctx, s, to)
+	}
 	resp, err := e.request(ctx, s, to, &rpc.Request{Kind: rpc.KindSend, Payload: payload})
 	if err != nil {
 		return err
 	}
 	return e.printReply(resp)
+}
+
+// sendLines sends each line of stdin as a message, up to sendWindow at once
+// on the session with `to`, and prints the replies in the order of the
+// lines. It stops at the first failure and returns it, after the replies of
+// the lines before it, without waiting for more of stdin.
+func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type reply struct {
+		resp rpc.Response
+		err  error
+	}
+	replies := make(chan chan reply, sendWindow) // in the order of the lines
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(replies)
+		lines := bufio.NewScanner(e.stdin)
+		lines.Buffer(make([]byte, 0, 64<<10), rpc.MaxPayload+1)
+		for lines.Scan() {
+			r := make(chan reply, 1)
+			select {
+			case replies <- r:
+			case <-ctx.Done():
+				return
+			}
+			req := &rpc.Request{Kind: rpc.KindSend, Payload: append([]byte(nil), lines.Bytes()...)}
+			wait := e.start(ctx, s, to, req) // sent in the order of the lines
+			go func() {
+				resp, err := wait()
+				r <- reply{resp, err}
+			}()
+		}
+		switch err := lines.Err(); {
+		case errors.Is(err, bufio.ErrTooLong):
+			readErr <- usagef("a line is over the %d MiB limit", rpc.MaxPayload>>20)
+		case err != nil:
+			readErr <- fmt.Errorf("reading stdin: %w", err)
+		}
+	}()
+
+	flush, end := e.io.Buffer()
+	defer end()
+	for r := range replies {
+		if len(replies) == 0 {
+			flush() // nothing is ready behind this one: show what is done
+		}
+		got := <-r
+		if got.err != nil {
+			return got.err
+		}
+		if err := e.printReply(got.resp); err != nil {
+			return err
+		}
+	}
+	select {
+	case err := <-readErr:
+		return err
+	default:
+		return nil
+	}
 }

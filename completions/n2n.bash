@@ -30,7 +30,7 @@ _n2n() {
     "audit"|"audit"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "init"|"init"\ *) words="--no-passphrase --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "stop"|"stop"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
-    "send"|"send"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
+    "send"|"send"\ *) words="--lines --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "ping"|"ping"\ *) words="--count -c --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "call"|"call"\ *) words="--to --claim --secret-file --home --json --timeout --dial-timeout --bootstrap --no-daemon --passphrase-file --color --help -h" ;;
     "help"|"help"\ *) words="exit-codes init id commit chain serve stop status send inbox resolve ping peers grant grants revoke claim claims call audit version completion help" ;;

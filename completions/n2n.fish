@@ -52,6 +52,7 @@ complete -c n2n -n '__fish_seen_subcommand_from status' -f -l help -s h -d 'show
 complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'status' -d 'describe the daemon of this home'
 complete -c n2n -n '__fish_seen_subcommand_from send' -f -l help -s h -d 'show help'
 complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'send' -d 'send a message to an agent and wait for its reply'
+complete -c n2n -n '__fish_seen_subcommand_from send' -f -l lines -d 'send each line of stdin as a message, pipelined'
 complete -c n2n -n '__fish_seen_subcommand_from inbox' -f -l help -s h -d 'show help'
 complete -r -c n2n -n '__fish_n2n_no_subcommand' -a 'inbox' -d 'list received messages (those no receive function answered)'
 complete -c n2n -n '__fish_seen_subcommand_from inbox' -f -l follow -s f -d 'keep printing new messages (needs n2n serve)'

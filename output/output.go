@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -99,6 +100,29 @@ func (o *IO) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.Out.Write(p)
+}
+
+// Buffer gathers what is written to Out from now on, so that a command
+// printing many short lines makes one write per batch: flush writes out what
+// is gathered, end flushes and stops gathering.
+func (o *IO) Buffer() (flush, end func() error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := o.Out
+	b := bufio.NewWriter(out)
+	o.Out = b
+	flush = func() error {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return b.Flush()
+	}
+	end = func() error {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.Out = out
+		return b.Flush()
+	}
+	return flush, end
 }
 
 // JSONLine writes v as one line of JSON to stdout.

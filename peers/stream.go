@@ -20,6 +20,8 @@ type Stream interface {
 	// CloseWrite closes the sending side; reads keep working.
 	CloseWrite() error
 	SetDeadline(time.Time) error
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
 	// Reset aborts the stream in both directions.
 	Reset() error
 	RemoteAgent() keys.PublicKey

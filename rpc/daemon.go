@@ -39,6 +39,7 @@ type Daemon struct {
 	stopping bool
 	wg       sync.WaitGroup
 	static   staticKey // the identity's Noise static key pair, made on first use
+	conns    connPool  // sessions of the daemon's clients with other agents
 }
 
 // ID is the daemon's identity.
@@ -55,13 +56,17 @@ func (d *Daemon) Book() *peers.AddrBook { return &peers.AddrBook{Store: d.Chain.
 
 // Client is a client over the daemon's warm node.
 func (d *Daemon) Client(dialTimeout, timeout time.Duration) *Client {
-	return &Client{Node: d.Node, Book: d.Book(), ID: d.ID(), DialTimeout: dialTimeout, Timeout: timeout, shared: &d.static}
+	return &Client{Node: d.Node, Book: d.Book(), ID: d.ID(), DialTimeout: dialTimeout, Timeout: timeout, sharedStatic: &d.static, sharedConns: &d.conns}
 }
 
 // ZeroKeys zeroes the Noise static key pair the daemon made from its
-// identity for its sessions, and its clients' (Daemon.Client); a later
-// session makes it again. It is safe while sessions run.
-func (d *Daemon) ZeroKeys() { d.static.zero() }
+// identity for its sessions, and its clients' (Daemon.Client), and ends the
+// sessions its clients keep; a later session makes it again. It is safe
+// while sessions run.
+func (d *Daemon) ZeroKeys() {
+	d.static.zero()
+	d.conns.endAll()
+}
 
 // Start answers /n2n/1.0.0 streams until ctx ends; Wait waits for the
 // sessions in progress.
@@ -79,7 +84,7 @@ func (d *Daemon) Start(ctx context.Context) {
 		defer st.Close()
 		st.SetDeadline(time.Now().Add(handshakeTimeout))
 		id := d.ID()
-		err := serveSession(ctx, &deadlineStream{st}, id, d.static.get(id), d.Dispatch, time.Now)
+		err := serveSession(ctx, st, id, d.static.get(id), d.Dispatch, time.Now)
 		if err != nil && d.Debug != nil {
 			d.Debug("session from %s dropped: %v", st.RemoteAgent(), err)
 		}
@@ -87,20 +92,18 @@ func (d *Daemon) Start(ctx context.Context) {
 }
 
 // Wait stops taking new sessions, waits until every session in progress
-// has ended, and zeroes the daemon's static key.
+// has ended (their requests answered, once the context given to Start has
+// ended), ends the sessions of its clients, and zeroes the daemon's static
+// key.
 func (d *Daemon) Wait() {
 	d.Node.Handle(nil)
 	d.mu.Lock()
 	d.stopping = true // a stream already being handed over is refused
 	d.mu.Unlock()
 	d.wg.Wait()
+	d.conns.close()
 	d.ZeroKeys()
 }
-
-// deadlineStream extends the stream deadline once a request names its own.
-type deadlineStream struct{ peers.Stream }
-
-func (s *deadlineStream) extend(t time.Time) { s.SetDeadline(t.Add(replyGrace)) }
 
 // Dispatch answers one authenticated request.
 func (d *Daemon) Dispatch(ctx context.Context, in *Incoming) Response {
@@ -125,7 +128,10 @@ func (d *Daemon) receive(ctx context.Context, in *Incoming) Response {
 		}
 		return d.Functions.Run(ctx, &Invocation{Function: "receive", Caller: in.Caller, Access: access, Payload: in.Request.Payload})
 	}
-	now := time.Now()
+	now := in.Arrived
+	if now.IsZero() {
+		now = arrival()
+	}
 	m := &Message{Time: now.UnixMicro(), From: in.Caller, Message: in.Request.Payload}
 	if err := d.Inbox().Add(m); err != nil {
 		return Response{Status: StatusHandlerError, Error: "the message could not be stored"}

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -179,6 +180,45 @@ func TestStaticKeyMadeOnce(t *testing.T) {
 	ping()
 	if c.static.st == nil || c.static.st == stC || d.static.st == nil || d.static.st == stD {
 		t.Fatal("no new static key after ZeroKeys")
+	}
+}
+
+// TestSessionKept: a client's second request to an agent rides on the
+// session of the first; when that session has ended, the next request
+// dials a new one and nothing is lost.
+func TestSessionKept(t *testing.T) {
+	d := newDaemon(t, nil)
+	c := newClient(t, d)
+	to := d.ID().Public()
+	ping := func() peers.Source {
+		t.Helper()
+		resp, src, err := c.Do(context.Background(), to, &Request{Kind: KindPing})
+		if err != nil || resp.Status != StatusOK {
+			t.Fatalf("ping: %+v %v", resp, err)
+		}
+		return src
+	}
+	kept := func() *conn {
+		c.conns.mu.Lock()
+		defer c.conns.mu.Unlock()
+		return c.conns.conns[to]
+	}
+	ping()
+	first := kept()
+	if first == nil {
+		t.Fatal("no session kept")
+	}
+	if src := ping(); src != peers.SourceConnected || kept() != first {
+		t.Fatalf("second request: source %v, same session %v", src, kept() == first)
+	}
+	first.end(errors.New("ended under the client"))
+	ping()
+	if k := kept(); k == nil || k == first {
+		t.Fatal("no new session after the kept one ended")
+	}
+	c.Close()
+	if _, _, err := c.Do(context.Background(), to, &Request{Kind: KindPing}); err == nil {
+		t.Fatal("request after Close")
 	}
 }
 

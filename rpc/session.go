@@ -1,19 +1,49 @@
 package rpc
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/noiseproto"
 )
 
+// A session carries many requests (DESIGN §6, "one stream per invocation";
+// an invocation such as `send --lines`, or a daemon, may make many). The
+// first transport message is the signed request of DESIGN §6: it binds the
+// session to the caller's agent key and to this handshake. Every later
+// request on the session is a plain request encoding: each transport message
+// is authenticated by keys only this session's two ends hold, and numbered,
+// so it can be neither forged nor replayed, and a signature would add
+// nothing but ~70 µs. The caller may send a request before the previous ones
+// are answered; the callee answers each, under its ID, as it finishes.
+
 // maxFrame bounds one sealed request or response: the payload limit plus
 // room for the envelope, the secret and an error text.
 const maxFrame = MaxPayload + 64<<10
+
+// Implementation constants of sessions.
+const (
+	// sessionIdle is how long the callee keeps a session with no request in
+	// progress open for the next request. A caller keeps an idle session for
+	// less (connIdle), so the callee never drops one the caller is about to
+	// use.
+	sessionIdle = 2 * time.Minute
+	// maxInFlight is how many requests of one session the callee works on
+	// at once; it reads no further request until one is answered.
+	maxInFlight = 1024
+	// writeTimeout bounds each write of frames to the stream.
+	writeTimeout = 30 * time.Second
+	// coalesceSize is the buffer that gathers the frames written while
+	// others wait, sent in one write to the stream.
+	coalesceSize = 64 << 10
+)
 
 // Errors of the calling side, for the command line to map to exit statuses.
 var (
@@ -25,63 +55,122 @@ var (
 	ErrTooLarge = fmt.Errorf("payload over the %d MiB limit", MaxPayload>>20)
 )
 
-// Exchange runs the caller's side of one session on rw: the Noise IK
-// handshake with the agent `to`, one signed request, and its response. The
-// caller bounds it with a deadline on rw.
-func Exchange(rw io.ReadWriter, id *keys.Identity, to keys.PublicKey, req *Request) (Response, error) {
-	return exchange(rw, id, nil, to, req)
+// deadlines is what a session needs of its stream beyond reading and
+// writing; streams without them (tests' pipes of bytes) get no deadlines.
+type deadlines interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
 }
 
-// exchange is Exchange with id's static key made beforehand (nil: the
-// handshake derives it).
-func exchange(rw io.ReadWriter, id *keys.Identity, static *noiseproto.Static, to keys.PublicKey, req *Request) (Response, error) {
-	if len(req.Payload) > MaxPayload {
-		return Response{}, ErrTooLarge
+func setReadDeadline(rw io.ReadWriter, t time.Time) {
+	if d, ok := rw.(deadlines); ok {
+		d.SetReadDeadline(t)
 	}
-	s, err := noiseproto.Initiate(rw, noiseproto.Config{Local: id, Static: static, MaxFrame: maxFrame}, to)
-	if err != nil {
-		if errors.Is(err, noiseproto.ErrHandshake) {
-			return Response{}, fmt.Errorf("%w: %v", ErrAuth, err)
+}
+
+func setWriteDeadline(rw io.ReadWriter, t time.Time) {
+	if d, ok := rw.(deadlines); ok {
+		d.SetWriteDeadline(t)
+	}
+}
+
+// corkable sits between a Noise session and its stream. Until cork is
+// called, writes go straight to the stream (the handshake needs each message
+// sent as it is made); after it, they gather in a buffer that flush sends.
+type corkable struct {
+	rw     io.ReadWriter
+	buf    *bufio.Writer
+	corked bool
+}
+
+func newCorkable(rw io.ReadWriter) *corkable { return &corkable{rw: rw} }
+
+func (c *corkable) Read(p []byte) (int, error) { return c.rw.Read(p) }
+
+func (c *corkable) Write(p []byte) (int, error) {
+	if !c.corked {
+		return c.rw.Write(p)
+	}
+	return c.buf.Write(p)
+}
+
+// cork starts gathering writes. The session must not be writing.
+func (c *corkable) cork() {
+	c.buf = bufio.NewWriterSize(c.rw, coalesceSize)
+	c.corked = true
+}
+
+// sessionWriter writes frames on a session for many goroutines at once. A
+// frame written while others wait for their turn goes out in the same write
+// to the stream as theirs: pipelined requests, or the answers to them, cost
+// one write (and one packet) per batch instead of one per frame.
+type sessionWriter struct {
+	s       *noiseproto.Session
+	out     *corkable
+	waiting atomic.Int32
+	mu      sync.Mutex
+}
+
+func newSessionWriter(s *noiseproto.Session, out *corkable) *sessionWriter {
+	out.cork()
+	return &sessionWriter{s: s, out: out}
+}
+
+// write sends one frame, made by frame under the writer's lock (so that
+// what must be first is first); it returns once the frame is on the stream,
+// or when it failed, which breaks the session's sending side for good.
+func (w *sessionWriter) write(frame func() []byte) error {
+	w.waiting.Add(1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.s.WriteFrame(frame())
+	if w.waiting.Add(-1) == 0 || err != nil {
+		setWriteDeadline(w.out.rw, time.Now().Add(writeTimeout))
+		if ferr := w.out.buf.Flush(); err == nil && ferr != nil {
+			err = fmt.Errorf("rpc: write: %w", ferr)
 		}
-		return Response{}, err
 	}
-	defer s.Close()
-	if err := s.WriteFrame(sealRequest(id, s.HandshakeHash(), req)); err != nil {
-		return Response{}, err
-	}
-	b, err := s.ReadFrame()
-	if err != nil {
-		if errors.Is(err, noiseproto.ErrTransport) {
-			return Response{}, fmt.Errorf("%w: %v", ErrAuth, err)
-		}
-		return Response{}, err
-	}
-	resp, err := DecodeResponse(b)
-	if err != nil {
-		return Response{}, err
-	}
-	if resp.ID != req.ID {
-		return Response{}, fmt.Errorf("%w: response to another request", ErrBadMessage)
-	}
-	return resp, nil
+	return err
 }
 
 // Incoming is an authenticated request as the server's dispatcher sees it.
 type Incoming struct {
 	Caller  keys.PublicKey
 	Request Request
+	// Arrived is when the session read the request: in the order of
+	// arrival, never two alike in one process (zero: not from a session).
+	Arrived time.Time
+}
+
+var lastArrival atomic.Int64 // µs since the epoch
+
+// arrival returns the time now in µs, but later than any it returned before,
+// so that requests pipelined on a session keep their order where they are
+// kept by time (the inbox).
+func arrival() time.Time {
+	for {
+		last := lastArrival.Load()
+		t := max(time.Now().UnixMicro(), last+1)
+		if lastArrival.CompareAndSwap(last, t) {
+			return time.UnixMicro(t)
+		}
+	}
 }
 
 // Dispatcher answers an authenticated request. ctx ends at the request's
 // deadline (or when the server stops).
 type Dispatcher func(ctx context.Context, in *Incoming) Response
 
-// serveSession runs the callee's side of one session on rw: accept the
-// handshake, read and authenticate the one request, dispatch it, and write
-// the response. Bad network input is dropped without a detailed answer.
-// static is id's static key made beforehand (nil: the handshake derives it).
+// serveSession runs the callee's side of a session on rw until the caller
+// ends it, it stays idle for sessionIdle, or ctx ends: accept the handshake,
+// authenticate the first, signed request, then answer every request with
+// dispatch, each in its own goroutine. Bad network input ends the session
+// without a detailed answer. static is id's static key made beforehand (nil:
+// the handshake derives it). The first request must arrive before rw's read
+// deadline, if the caller of serveSession set one.
 func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, static *noiseproto.Static, dispatch Dispatcher, now func() time.Time) error {
-	s, err := noiseproto.Accept(rw, noiseproto.Config{Local: id, Static: static, MaxFrame: maxFrame})
+	out := newCorkable(rw)
+	s, err := noiseproto.Accept(out, noiseproto.Config{Local: id, Static: static, MaxFrame: maxFrame})
 	if err != nil {
 		return err
 	}
@@ -90,26 +179,113 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 	if err != nil {
 		return err
 	}
+	w := newSessionWriter(s, out)
 	req, err := openRequest(b, s.RemoteKey(), s.HandshakeHash())
 	if err != nil {
 		if errors.Is(err, ErrBadMessage) {
-			return s.WriteFrame(encode(&Response{Status: StatusBadRequest, Error: "malformed request"}))
+			return w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) })
 		}
 		return err // a bad signature gets no answer at all
 	}
-	deadline := req.DeadlineTime()
-	if !deadline.After(now()) {
-		return s.WriteFrame(encode(&Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}))
+	setReadDeadline(rw, time.Time{})
+	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, slots: make(chan struct{}, maxInFlight)}
+	stopIdle := ss.watchIdle(rw)
+	defer stopIdle()
+	stopCtx := context.AfterFunc(ctx, func() { setReadDeadline(rw, time.Now()) })
+	defer stopCtx()
+	ss.start(ctx, req)
+	for {
+		b, err = s.ReadFrame()
+		if err != nil {
+			break
+		}
+		if req, err = DecodeRequest(b); err != nil {
+			w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) })
+			break
+		}
+		ss.start(ctx, req)
 	}
-	if x, ok := rw.(interface{ extend(time.Time) }); ok {
-		x.extend(deadline)
+	ss.wg.Wait()
+	if err == io.EOF || ss.idled.Load() || ctx.Err() != nil {
+		return nil // the caller is done, or the session was idle, or the server stops
+	}
+	return err
+}
+
+// serverSession is the state of one session on the callee's side.
+type serverSession struct {
+	w        *sessionWriter
+	caller   keys.PublicKey
+	dispatch Dispatcher
+	now      func() time.Time
+
+	slots chan struct{} // one per request in progress
+	wg    sync.WaitGroup
+	last  atomic.Int64 // when the last request arrived or was answered, Unix ns
+	idled atomic.Bool  // the idle watch ended the session
+}
+
+// start answers req in its own goroutine, once fewer than maxInFlight are
+// in progress.
+func (ss *serverSession) start(ctx context.Context, req Request) {
+	arrived := arrival()
+	ss.slots <- struct{}{}
+	ss.last.Store(time.Now().UnixNano())
+	ss.wg.Add(1)
+	go func() {
+		defer ss.wg.Done()
+		resp := ss.respond(ctx, &req, arrived)
+		ss.w.write(func() []byte { return encode(&resp) })
+		ss.last.Store(time.Now().UnixNano())
+		<-ss.slots
+	}()
+}
+
+// respond dispatches req under its own deadline.
+func (ss *serverSession) respond(ctx context.Context, req *Request, arrived time.Time) Response {
+	deadline := req.DeadlineTime()
+	if !deadline.After(ss.now()) {
+		return Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}
 	}
 	cctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	resp := dispatch(cctx, &Incoming{Caller: s.RemoteKey(), Request: req})
+	resp := ss.dispatch(cctx, &Incoming{Caller: ss.caller, Request: *req, Arrived: arrived})
 	resp.ID = req.ID
 	if len(resp.Payload) > MaxPayload {
 		resp = Response{ID: req.ID, Status: StatusHandlerError, Error: "reply over the payload limit"}
 	}
-	return s.WriteFrame(encode(&resp))
+	return resp
+}
+
+// watchIdle ends the session (by making its read fail) once no request has
+// been in progress for sessionIdle, which also ends a caller that stalls in
+// the middle of a frame. It returns a function that stops the watch.
+func (ss *serverSession) watchIdle(rw io.ReadWriter) (stop func()) {
+	var t *time.Timer
+	var mu sync.Mutex
+	stopped := false
+	check := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		idle := time.Since(time.Unix(0, ss.last.Load()))
+		if len(ss.slots) == 0 && idle >= sessionIdle {
+			ss.idled.Store(true)
+			setReadDeadline(rw, time.Now())
+			return
+		}
+		t.Reset(max(sessionIdle-idle, time.Second))
+	}
+	ss.last.Store(time.Now().UnixNano())
+	mu.Lock()
+	t = time.AfterFunc(sessionIdle, check)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
 }

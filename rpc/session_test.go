@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,13 +16,16 @@ import (
 )
 
 type recorder struct {
-	io.ReadWriter
+	io.ReadWriteCloser
+	mu    sync.Mutex
 	wrote bytes.Buffer
 }
 
 func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
 	r.wrote.Write(p)
-	return r.ReadWriter.Write(p)
+	r.mu.Unlock()
+	return r.ReadWriteCloser.Write(p)
 }
 
 // replay feeds recorded bytes to a responder and swallows its answers.
@@ -47,18 +52,42 @@ func echo(calls *atomic.Int32) Dispatcher {
 
 func deadline() int64 { return time.Now().Add(10 * time.Second).UnixMicro() }
 
+// exchange runs the caller's side of a session on rw: the handshake with
+// `to`, then each request in turn; it ends the session afterwards.
+func exchange(rw io.ReadWriteCloser, id *keys.Identity, to keys.PublicKey, reqs ...*Request) ([]Response, error) {
+	c, err := dialConn(rw, id, nil, to)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	var out []Response
+	for _, req := range reqs {
+		resp, _, err := c.do(context.Background(), req)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, resp)
+	}
+	return out, nil
+}
+
 func TestExchange(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	done := make(chan error, 1)
 	go func() { done <- serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now) }()
-	resp, err := Exchange(c, caller, callee.Public(), &Request{ID: 7, Kind: KindSend, Payload: []byte("hi"), Deadline: deadline()})
+	resps, err := exchange(c, caller, callee.Public(),
+		&Request{ID: 7, Kind: KindSend, Payload: []byte("hi"), Deadline: deadline()},
+		&Request{ID: 8, Kind: KindSend, Payload: []byte("again"), Deadline: deadline()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.ID != 7 || resp.Status != StatusOK || string(resp.Payload) != "ack:hi" {
-		t.Fatalf("%+v", resp)
+	if r := resps[0]; r.ID != 7 || r.Status != StatusOK || string(r.Payload) != "ack:hi" {
+		t.Fatalf("first %+v", r)
+	}
+	if r := resps[1]; r.ID != 8 || r.Status != StatusOK || string(r.Payload) != "ack:again" {
+		t.Fatalf("second %+v", r)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -66,25 +95,28 @@ func TestExchange(t *testing.T) {
 }
 
 // TestReplayDoesNotRunTwice records every byte the initiator sent in a
-// session and replays them to the responder: the request must not run again.
+// session of two requests and replays them to the responder: neither request
+// may run again.
 func TestReplayDoesNotRunTwice(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
-	rec := &recorder{ReadWriter: c}
+	rec := &recorder{ReadWriteCloser: c}
 	var calls atomic.Int32
 	go serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
-	if _, err := Exchange(rec, caller, callee.Public(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
+	if _, err := exchange(rec, caller, callee.Public(),
+		&Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()},
+		&Request{ID: 2, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
 		t.Fatal(err)
 	}
-	if calls.Load() != 1 {
+	if calls.Load() != 2 {
 		t.Fatalf("calls = %d", calls.Load())
 	}
 	err := serveSession(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, nil, echo(&calls), time.Now)
 	if err == nil {
 		t.Fatal("replayed session served without error")
 	}
-	if calls.Load() != 1 {
-		t.Fatalf("replay ran the request: calls = %d", calls.Load())
+	if calls.Load() != 2 {
+		t.Fatalf("replay ran a request: calls = %d", calls.Load())
 	}
 }
 
@@ -113,7 +145,7 @@ func TestWrongCalleeKey(t *testing.T) {
 		serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
 		s.Close()
 	}()
-	_, err := Exchange(c, caller, other.Public(), &Request{ID: 1, Kind: KindPing, Deadline: deadline()})
+	_, err := exchange(c, caller, other.Public(), &Request{ID: 1, Kind: KindPing, Deadline: deadline()})
 	if !errors.Is(err, ErrAuth) || calls.Load() != 0 {
 		t.Fatalf("err %v calls %d", err, calls.Load())
 	}
@@ -124,17 +156,121 @@ func TestPastDeadlineIsTimeout(t *testing.T) {
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	go serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
-	resp, err := Exchange(c, caller, callee.Public(), &Request{ID: 1, Kind: KindPing, Deadline: time.Now().Add(-time.Second).UnixMicro()})
-	if err != nil || resp.Status != StatusTimeout || calls.Load() != 0 {
-		t.Fatalf("%+v %v %d", resp, err, calls.Load())
+	resps, err := exchange(c, caller, callee.Public(), &Request{ID: 1, Kind: KindPing, Deadline: time.Now().Add(-time.Millisecond).UnixMicro()})
+	if err != nil || resps[0].Status != StatusTimeout || calls.Load() != 0 {
+		t.Fatalf("%+v %v %d", resps, err, calls.Load())
 	}
 }
 
 func TestPayloadLimit(t *testing.T) {
-	caller, callee := ids(t)
-	_, err := Exchange(&replay{bytes.NewReader(nil)}, caller, callee.Public(), &Request{Kind: KindSend, Payload: make([]byte, MaxPayload+1)})
+	_, callee := ids(t)
+	var c Client // no node: nothing may be dialled
+	_, _, err := c.Do(context.Background(), callee.Public(), &Request{Kind: KindSend, Payload: make([]byte, MaxPayload+1)})
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatal(err)
+	}
+}
+
+// TestPipelined: many goroutines share one session; each gets its own
+// answer, and the callee sees them all from the caller.
+func TestPipelined(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var calls atomic.Int32
+	var wrongCaller atomic.Bool
+	done := make(chan error, 1)
+	go func() {
+		done <- serveSession(context.Background(), s, callee, nil, func(ctx context.Context, in *Incoming) Response {
+			if in.Caller != caller.Public() {
+				wrongCaller.Store(true)
+			}
+			return echo(&calls)(ctx, in)
+		}, time.Now)
+	}()
+	cn, err := dialConn(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := fmt.Sprint("m", i)
+			resp, _, err := cn.do(context.Background(), &Request{ID: uint64(i + 1), Kind: KindSend, Payload: []byte(msg), Deadline: deadline()})
+			if err == nil && (resp.ID != uint64(i+1) || string(resp.Payload) != "ack:"+msg) {
+				err = fmt.Errorf("request %d got %+v", i+1, resp)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cn.close()
+	if err := <-done; err != nil {
+		t.Fatalf("serveSession: %v", err)
+	}
+	if calls.Load() != n || wrongCaller.Load() {
+		t.Fatalf("calls %d, wrong caller %v", calls.Load(), wrongCaller.Load())
+	}
+}
+
+// TestFirstRequestMustBeSigned: a session whose first request is not the
+// signed one of DESIGN §6 runs nothing.
+func TestFirstRequestMustBeSigned(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var calls atomic.Int32
+	go serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	cn, err := dialConn(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn.signed = true // pretend: the first request goes out plain
+	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()})
+	if err == nil || calls.Load() != 0 {
+		t.Fatalf("err %v, calls %d", err, calls.Load())
+	}
+}
+
+// TestSessionEndsWithServer: when the server stops, the session ends: its
+// read fails at once, and requests in progress are still answered.
+func TestSessionEndsWithServer(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- serveSession(ctx, s, callee, nil, func(context.Context, *Incoming) Response {
+			<-release
+			return Response{Status: StatusOK, Payload: []byte("late")}
+		}, time.Now)
+	}()
+	cn, err := dialConn(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan Response, 1)
+	go func() {
+		resp, _, _ := cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()})
+		got <- resp
+	}()
+	time.Sleep(50 * time.Millisecond) // the request is in the dispatcher
+	cancel()
+	close(release)
+	if r := <-got; string(r.Payload) != "late" {
+		t.Fatalf("in-progress request: %+v", r)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serveSession: %v", err)
 	}
 }
 
