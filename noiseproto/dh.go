@@ -3,6 +3,7 @@ package noiseproto
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"io"
 
 	"github.com/flynn/noise"
@@ -52,13 +53,21 @@ type dh25519 struct {
 
 	st     *Static
 	stPriv []byte
-	taken  [][]byte   // public keys whose DH with stPriv came from st
-	made   []staticDH // DHs with stPriv computed here
-	outs   [][]byte   // every DH output returned, zeroed (and kept, for tests) by zero
+	taken  [][dhLen]byte // public keys whose DH with stPriv came from st
+	made   []staticDH    // DHs with stPriv computed here
+
+	// The DH outputs returned, zeroed by zero: a handshake's four in outs,
+	// any more (none in IK) on the heap.
+	outs  [4][dhLen]byte
+	nOuts int
+	extra [][]byte
 }
 
-// staticDH is out = X25519(static private key, pub).
-type staticDH struct{ pub, out []byte }
+// staticDH is X25519(static private key, pub) = outs[out].
+type staticDH struct {
+	pub [dhLen]byte
+	out int
+}
 
 func newDH25519() *dh25519 { return &dh25519{} }
 
@@ -103,47 +112,55 @@ func (d *dh25519) keypair(priv []byte) (noise.DHKey, error) {
 // DH is X25519(priv, pub). Like noise.DH25519 it fails when the result is
 // all zeros (pub is a low-order point).
 func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
-	static := d.st != nil && sameSlice(priv, d.stPriv)
-	if static {
-		if out, ok := d.st.rememberedDH(pub); ok {
-			d.taken = append(d.taken, bytes.Clone(pub))
-			d.outs = append(d.outs, out)
-			return out, nil
-		}
+	if len(pub) != dhLen {
+		return nil, errors.New("noiseproto: X25519: bad key length")
 	}
-	out, err := x25519(priv, pub)
-	if err != nil {
+	static := d.st != nil && sameSlice(priv, d.stPriv)
+	var out *[dhLen]byte
+	if d.nOuts < len(d.outs) {
+		out = &d.outs[d.nOuts]
+	} else {
+		out = new([dhLen]byte)
+		d.extra = append(d.extra, out[:])
+	}
+	if static && d.st.rememberedDH(out, pub) {
+		d.taken = append(d.taken, [dhLen]byte(pub))
+		d.nOuts++
+		return out[:], nil
+	}
+	if err := x25519(out, priv, pub); err != nil {
 		return nil, err
 	}
 	d.dhs++
-	d.outs = append(d.outs, out)
-	if static {
-		d.made = append(d.made, staticDH{pub: bytes.Clone(pub), out: out})
+	if static && d.nOuts < len(d.outs) {
+		d.made = append(d.made, staticDH{pub: [dhLen]byte(pub), out: d.nOuts})
 	}
-	return out, nil
+	d.nOuts++
+	return out[:], nil
 }
 
 func (d *dh25519) authenticated(peer []byte) {
 	for _, m := range d.made {
-		if bytes.Equal(m.pub, peer) {
-			d.st.rememberDH(m.pub, m.out)
+		if bytes.Equal(m.pub[:], peer) {
+			d.st.rememberDH(m.pub[:], d.outs[m.out][:])
 		}
 	}
 	d.taken = nil
 }
 
 func (d *dh25519) refused() {
+	var out [dhLen]byte
 	for _, pub := range d.taken {
-		if out, err := x25519(d.stPriv, pub); err == nil {
-			clear(out)
-		}
+		x25519(&out, d.stPriv, pub[:])
 		d.dhs++
 	}
+	clear(out[:])
 	d.taken = nil
 }
 
 func (d *dh25519) zero() {
-	for _, out := range d.outs {
+	clear(d.outs[:])
+	for _, out := range d.extra {
 		clear(out)
 	}
 	d.made, d.taken = nil, nil

@@ -248,11 +248,11 @@ func TestDHOutputsZeroed(t *testing.T) {
 			t.Fatal(ri.err, rr.err)
 		}
 		for _, d := range []*dh25519{dhI, dhR} {
-			if len(d.outs) != 4 {
-				t.Fatalf("round %d: %d DH outputs, want 4", round, len(d.outs))
+			if d.nOuts != 4 || len(d.extra) != 0 {
+				t.Fatalf("round %d: %d+%d DH outputs, want 4", round, d.nOuts, len(d.extra))
 			}
 			for _, out := range d.outs {
-				if !isZero(out) {
+				if !isZero(out[:]) {
 					t.Fatalf("round %d: a DH output survived the handshake", round)
 				}
 			}

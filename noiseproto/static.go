@@ -110,19 +110,19 @@ func (s *Static) use() (priv, pub []byte, err error) {
 	return priv, s.pub, nil
 }
 
-// rememberedDH returns a copy of the DH with the static key pub, if
-// remembered.
-func (s *Static) rememberedDH(pub []byte) ([]byte, bool) {
+// rememberedDH copies the DH with the static key pub to out and reports
+// true, if remembered.
+func (s *Static) rememberedDH(out *[dhLen]byte, pub []byte) bool {
 	if len(pub) != dhLen {
-		return nil, false
+		return false
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out, ok := s.dhs[[dhLen]byte(pub)]
-	if !ok {
-		return nil, false
+	dh, ok := s.dhs[[dhLen]byte(pub)]
+	if ok {
+		*out = dh
 	}
-	return append([]byte(nil), out[:]...), true
+	return ok
 }
 
 // rememberDH keeps out, the DH of this static key with the static key pub.

@@ -206,14 +206,16 @@ func TestStaticDHsBounded(t *testing.T) {
 		pub := make([]byte, dhLen)
 		pub[0], pub[1] = byte(i), byte(i>>8)
 		st.rememberDH(pub, out)
-		if got, ok := st.rememberedDH(pub); !ok || !bytes.Equal(got, out) {
+		var got [dhLen]byte
+		if ok := st.rememberedDH(&got, pub); !ok || !bytes.Equal(got[:], out) {
 			t.Fatal("not remembered")
 		}
 	}
 	if len(st.dhs) != maxStaticDHs {
 		t.Fatalf("%d DHs remembered, limit %d", len(st.dhs), maxStaticDHs)
 	}
-	if _, ok := st.rememberedDH(out[:5]); ok {
+	var got [dhLen]byte
+	if st.rememberedDH(&got, out[:5]) {
 		t.Fatal("a short key was found")
 	}
 }

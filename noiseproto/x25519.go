@@ -32,16 +32,17 @@ func x25519Base(priv []byte) ([]byte, error) {
 	return out, nil
 }
 
-// x25519 is X25519(priv, pub) (RFC 7748, section 5): the Montgomery ladder
-// crypto/ecdh runs, step for step, on filippo.io/edwards25519's copy of the
-// same field arithmetic; constant-time in priv. It fails, as crypto/ecdh
-// does, when the result is all zeros (pub is of small order). Unlike
-// crypto/ecdh it needs no parsed private key, whose making costs a second
-// ladder (for a public key that a handshake already has), and it zeroes its
-// copy of the scalar and the ladder's state before it returns.
-func x25519(priv, pub []byte) ([]byte, error) {
+// x25519 sets out to X25519(priv, pub) (RFC 7748, section 5): the
+// Montgomery ladder crypto/ecdh runs, step for step, on
+// filippo.io/edwards25519's copy of the same field arithmetic; constant-time
+// in priv. It fails, as crypto/ecdh does, when the result is all zeros (pub
+// is of small order). Unlike crypto/ecdh it needs no parsed private key,
+// whose making costs a second ladder (for a public key that a handshake
+// already has), and it zeroes its copy of the scalar and the ladder's state
+// before it returns.
+func x25519(out *[dhLen]byte, priv, pub []byte) error {
 	if len(priv) != dhLen || len(pub) != dhLen {
-		return nil, errors.New("noiseproto: X25519: bad key length")
+		return errors.New("noiseproto: X25519: bad key length")
 	}
 	var e [dhLen]byte
 	copy(e[:], priv)
@@ -51,7 +52,7 @@ func x25519(priv, pub []byte) ([]byte, error) {
 
 	var x1, x2, z2, x3, z3, t0, t1 fe.Element
 	if _, err := x1.SetBytes(pub); err != nil {
-		return nil, err
+		return err
 	}
 	x2.One()
 	x3.Set(&x1)
@@ -90,12 +91,12 @@ func x25519(priv, pub []byte) ([]byte, error) {
 
 	z2.Invert(&z2)
 	x2.Multiply(&x2, &z2)
-	out := x2.Bytes()
+	copy(out[:], x2.Bytes())
 
 	clear(e[:])
 	x2, z2, x3, z3, t0, t1 = fe.Element{}, fe.Element{}, fe.Element{}, fe.Element{}, fe.Element{}, fe.Element{}
-	if subtle.ConstantTimeCompare(out, make([]byte, dhLen)) == 1 {
-		return nil, errLowOrder
+	if subtle.ConstantTimeCompare(out[:], make([]byte, dhLen)) == 1 {
+		return errLowOrder
 	}
-	return out, nil
+	return nil
 }
