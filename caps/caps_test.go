@@ -301,7 +301,7 @@ func TestDecodeStrict(t *testing.T) {
 
 func mustMarshal(t testing.TB, v any) []byte {
 	t.Helper()
-	b, err := encMode.Marshal(v)
+	b, err := encMode().Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -53,13 +54,11 @@ const (
 	MaxTag       = 256 // bytes of UTF-8
 )
 
-var functionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-
 // ValidFunction reports whether name can be granted and called: a function
 // name ([a-z][a-z0-9_]{0,63}) or a built-in (ReceiveClaim). AllFunctions is
 // not a function name.
 func ValidFunction(name string) bool {
-	return name == ReceiveClaim || functionRE.MatchString(name)
+	return name == ReceiveClaim || functionRE().MatchString(name)
 }
 
 // Secret is a capability secret. It formats as "[secret]" with every fmt
@@ -115,27 +114,33 @@ func (g Grant) clone() Grant {
 	return g
 }
 
+// The CBOR modes and the function-name pattern are built on first use, not
+// at package init, so a command that never reads or writes a grant does not
+// pay for them.
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode = sync.OnceValue(func() cbor.EncMode {
+		m, err := cbor.CoreDetEncOptions().EncMode()
+		if err != nil {
+			panic(err)
+		}
+		return m
+	})
+	decMode = sync.OnceValue(func() cbor.DecMode {
+		m, err := cbor.DecOptions{
+			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+			IndefLength:       cbor.IndefLengthForbidden,
+			MaxNestedLevels:   4,
+			MaxArrayElements:  MaxAssignees,
+			MaxMapPairs:       16,
+		}.DecMode()
+		if err != nil {
+			panic(err)
+		}
+		return m
+	})
+	functionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`) })
 )
-
-func init() {
-	var err error
-	if encMode, err = cbor.CoreDetEncOptions().EncMode(); err != nil {
-		panic(err)
-	}
-	if decMode, err = (cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		IndefLength:       cbor.IndefLengthForbidden,
-		MaxNestedLevels:   4,
-		MaxArrayElements:  MaxAssignees,
-		MaxMapPairs:       16,
-	}).DecMode(); err != nil {
-		panic(err)
-	}
-}
 
 // Validate checks the grant against DESIGN §5. Errors wrap keys.ErrMalformed.
 func (g *Grant) Validate() error {
@@ -244,7 +249,7 @@ func (cl *Claim) Encode() ([]byte, error) {
 // marshal encodes one of this package's entry types, which hold only plain
 // fields: it cannot fail.
 func marshal(v any) []byte {
-	b, err := encMode.Marshal(v)
+	b, err := encMode().Marshal(v)
 	if err != nil {
 		panic("caps: encode: " + err.Error())
 	}
@@ -276,7 +281,7 @@ func DecodeClaim(b []byte) (Claim, error) {
 // decodeCanonical unmarshals b into v, validates it with check (a method
 // value bound to v) and checks that v encodes back to b.
 func decodeCanonical(b []byte, v any, check func() error) error {
-	if err := decMode.Unmarshal(b, v); err != nil {
+	if err := decMode().Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: %v", errEntry, err)
 	}
 	if err := check(); err != nil {

@@ -103,7 +103,7 @@ func ParseTicket(s string) (Ticket, error) {
 		return Ticket{}, fmt.Errorf("caps: ticket: %w (mistyped or truncated?)", keys.ErrChecksum)
 	}
 	var t Ticket
-	if err := decMode.Unmarshal(body, &t); err != nil {
+	if err := decMode().Unmarshal(body, &t); err != nil {
 		return Ticket{}, fmt.Errorf("caps: %w ticket: bad encoding", keys.ErrMalformed)
 	}
 	if err := t.Validate(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/n2n-dev/n2n/keys"
@@ -55,34 +56,42 @@ func (a *Action) TargetHash() keys.Hash {
 	return h
 }
 
+// The CBOR modes and the entry-type pattern are built on first use, not at
+// package init, so a command that never encodes or decodes one (version,
+// help) does not pay for them.
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode = sync.OnceValue(func() cbor.EncMode {
+		m, err := cbor.CoreDetEncOptions().EncMode()
+		if err != nil {
+			panic(err)
+		}
+		return m
+	})
+	decMode = sync.OnceValue(func() cbor.DecMode {
+		m, err := cbor.DecOptions{
+			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+			IndefLength:       cbor.IndefLengthForbidden,
+			MaxNestedLevels:   4,
+			MaxArrayElements:  64,
+			MaxMapPairs:       16,
+		}.DecMode()
+		if err != nil {
+			panic(err)
+		}
+		return m
+	})
+	entryTypeRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(agent_key|cap_grant|cap_claim|app:[a-z][a-z0-9_]{0,63})$`)
+	})
 )
-
-func init() {
-	var err error
-	if encMode, err = cbor.CoreDetEncOptions().EncMode(); err != nil {
-		panic(err)
-	}
-	if decMode, err = (cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		IndefLength:       cbor.IndefLengthForbidden,
-		MaxNestedLevels:   4,
-		MaxArrayElements:  64,
-		MaxMapPairs:       16,
-	}).DecMode(); err != nil {
-		panic(err)
-	}
-}
 
 // ErrEncoding is wrapped by decoding errors of stored or received actions.
 var ErrEncoding = errors.New("bad encoding")
 
 // Encode is the canonical encoding of a.
 func (a *Action) Encode() []byte {
-	b, err := encMode.Marshal(a)
+	b, err := encMode().Marshal(a)
 	if err != nil {
 		panic("chain: encode action: " + err.Error()) // only plain fields: cannot fail
 	}
@@ -93,7 +102,7 @@ func (a *Action) Encode() []byte {
 // re-encode to the same bytes is rejected, so a hash names one encoding.
 func DecodeAction(b []byte) (Action, error) {
 	var a Action
-	if err := decMode.Unmarshal(b, &a); err != nil {
+	if err := decMode().Unmarshal(b, &a); err != nil {
 		return Action{}, fmt.Errorf("%w: %v", ErrEncoding, err)
 	}
 	if !bytes.Equal(a.Encode(), b) {
@@ -104,8 +113,6 @@ func DecodeAction(b []byte) (Action, error) {
 	}
 	return a, nil
 }
-
-var entryTypeRE = regexp.MustCompile(`^(agent_key|cap_grant|cap_claim|app:[a-z][a-z0-9_]{0,63})$`)
 
 // check is the per-action well-formedness test (links are checked by Verify).
 func (a *Action) check() error {
@@ -121,7 +128,7 @@ func (a *Action) check() error {
 	default:
 		return fmt.Errorf("%w: action type %q", ErrEncoding, a.Type)
 	}
-	if !entryTypeRE.MatchString(a.EntryType) {
+	if !entryTypeRE().MatchString(a.EntryType) {
 		return fmt.Errorf("%w: entry type %q", ErrEncoding, a.EntryType)
 	}
 	if (a.Seq == 0) != (len(a.Prev) == 0) || (len(a.Prev) != 0 && len(a.Prev) != 32) {
@@ -131,7 +138,7 @@ func (a *Action) check() error {
 }
 
 // ValidAppName reports whether name may follow "app:" in an entry type.
-func ValidAppName(name string) bool { return entryTypeRE.MatchString(AppPrefix + name) }
+func ValidAppName(name string) bool { return entryTypeRE().MatchString(AppPrefix + name) }
 
 // stored record layout: signature (64 bytes) ‖ canonical action encoding.
 const sigLen = 64
