@@ -204,6 +204,22 @@ func (s *Side) Set(k, v []byte) error {
 	return s.c.db.Update(func(txn *badger.Txn) error { return txn.Set(s.key(k), v) })
 }
 
+// SetMany writes the pairs (key, value) in one transaction: one sync for
+// all of them (Badger syncs its logs once per transaction), all or none.
+func (s *Side) SetMany(kvs [][2][]byte) error {
+	if s.c.ro {
+		return ErrReadOnly
+	}
+	return s.c.db.Update(func(txn *badger.Txn) error {
+		for _, kv := range kvs {
+			if err := txn.Set(s.key(kv[0]), kv[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Delete removes a key.
 func (s *Side) Delete(k []byte) error {
 	if s.c.ro {

@@ -40,13 +40,20 @@ type Daemon struct {
 	wg       sync.WaitGroup
 	static   staticKey // the identity's Noise static key pair, made on first use
 	conns    connPool  // sessions of the daemon's clients with other agents
+
+	inboxOnce   sync.Once
+	inboxWriter *groupWriter // stores messages arriving together in one write
 }
 
 // ID is the daemon's identity.
 func (d *Daemon) ID() *keys.Identity { return d.Chain.Identity() }
 
 // Inbox is the home's inbox.
-func (d *Daemon) Inbox() Inbox { return Inbox{Store: d.Chain.Side("inbox")} }
+func (d *Daemon) Inbox() Inbox {
+	side := d.Chain.Side("inbox")
+	d.inboxOnce.Do(func() { d.inboxWriter = newGroupWriter(side) })
+	return Inbox{Store: side, Writer: d.inboxWriter}
+}
 
 // Audit is the home's audit log of incoming calls.
 func (d *Daemon) Audit() Audit { return Audit{Store: d.Chain.Side("audit")} }
@@ -126,6 +133,9 @@ func (d *Daemon) receive(ctx context.Context, in *Incoming) Response {
 		if in.Caller == d.ID().Public() {
 			access = "author"
 		}
+		if err := in.WaitTurn(ctx); err != nil {
+			return Response{Status: StatusTimeout, Error: "deadline passed while earlier messages ran"}
+		}
 		return d.Functions.Run(ctx, &Invocation{Function: "receive", Caller: in.Caller, Access: access, Payload: in.Request.Payload})
 	}
 	now := in.Arrived
@@ -186,6 +196,9 @@ func (d *Daemon) authorizeAndRun(ctx context.Context, in *Incoming, rec *AuditRe
 	if !dec.GrantID.IsZero() {
 		rec.GrantID = dec.GrantID[:]
 		inv.Grant = dec.GrantID.ActionString()
+	}
+	if err := in.WaitTurn(ctx); err != nil {
+		return Response{Status: StatusTimeout, Error: "deadline passed while earlier calls ran"}
 	}
 	return d.Functions.Run(ctx, inv)
 }

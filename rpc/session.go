@@ -140,6 +140,66 @@ type Incoming struct {
 	// Arrived is when the session read the request: in the order of
 	// arrival, never two alike in one process (zero: not from a session).
 	Arrived time.Time
+
+	turns *turns // of the request's session (nil: not from a session)
+	seq   uint64 // the request's place in it
+}
+
+// WaitTurn waits until every request that came before this one on its
+// session has been answered: a dispatcher calls it before running a handler,
+// so that handlers of one session run one at a time, in the order the
+// requests were sent (a pipelining caller takes one handler slot, not all of
+// them, and `send --lines` reaches a receive function line by line).
+// Requests that run no handler do not wait. It returns ctx's error if ctx
+// ends first.
+func (in *Incoming) WaitTurn(ctx context.Context) error {
+	if in.turns == nil {
+		return nil
+	}
+	return in.turns.wait(ctx, in.seq)
+}
+
+// turns orders the requests of one session: next is the first request not
+// yet answered; answered holds those answered after it.
+type turns struct {
+	mu       sync.Mutex
+	next     uint64
+	answered map[uint64]bool
+	moved    chan struct{} // closed (and replaced) when next moves
+}
+
+func newTurns() *turns { return &turns{answered: map[uint64]bool{}, moved: make(chan struct{})} }
+
+// finish records that request seq is answered.
+func (t *turns) finish(seq uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq != t.next {
+		t.answered[seq] = true
+		return
+	}
+	for t.next++; t.answered[t.next]; t.next++ {
+		delete(t.answered, t.next)
+	}
+	close(t.moved)
+	t.moved = make(chan struct{})
+}
+
+// wait waits until every request before seq is answered.
+func (t *turns) wait(ctx context.Context, seq uint64) error {
+	for {
+		t.mu.Lock()
+		next, moved := t.next, t.moved
+		t.mu.Unlock()
+		if next >= seq {
+			return nil
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 var lastArrival atomic.Int64 // µs since the epoch
@@ -188,7 +248,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 		return err // a bad signature gets no answer at all
 	}
 	setReadDeadline(rw, time.Time{})
-	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, slots: make(chan struct{}, maxInFlight)}
+	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, slots: make(chan struct{}, maxInFlight), turns: newTurns()}
 	stopIdle := ss.watchIdle(rw)
 	defer stopIdle()
 	stopCtx := context.AfterFunc(ctx, func() { setReadDeadline(rw, time.Now()) })
@@ -220,6 +280,8 @@ type serverSession struct {
 	now      func() time.Time
 
 	slots chan struct{} // one per request in progress
+	turns *turns
+	seq   uint64 // the next request's place in turns
 	wg    sync.WaitGroup
 	last  atomic.Int64 // when the last request arrived or was answered, Unix ns
 	idled atomic.Bool  // the idle watch ended the session
@@ -228,28 +290,31 @@ type serverSession struct {
 // start answers req in its own goroutine, once fewer than maxInFlight are
 // in progress.
 func (ss *serverSession) start(ctx context.Context, req Request) {
-	arrived := arrival()
+	in := &Incoming{Caller: ss.caller, Request: req, Arrived: arrival(), turns: ss.turns, seq: ss.seq}
+	ss.seq++
 	ss.slots <- struct{}{}
 	ss.last.Store(time.Now().UnixNano())
 	ss.wg.Add(1)
 	go func() {
 		defer ss.wg.Done()
-		resp := ss.respond(ctx, &req, arrived)
+		resp := ss.respond(ctx, in)
+		ss.turns.finish(in.seq)
 		ss.w.write(func() []byte { return encode(&resp) })
 		ss.last.Store(time.Now().UnixNano())
 		<-ss.slots
 	}()
 }
 
-// respond dispatches req under its own deadline.
-func (ss *serverSession) respond(ctx context.Context, req *Request, arrived time.Time) Response {
+// respond dispatches a request under its own deadline.
+func (ss *serverSession) respond(ctx context.Context, in *Incoming) Response {
+	req := &in.Request
 	deadline := req.DeadlineTime()
 	if !deadline.After(ss.now()) {
 		return Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}
 	}
 	cctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	resp := ss.dispatch(cctx, &Incoming{Caller: ss.caller, Request: *req, Arrived: arrived})
+	resp := ss.dispatch(cctx, in)
 	resp.ID = req.ID
 	if len(resp.Payload) > MaxPayload {
 		resp = Response{ID: req.ID, Status: StatusHandlerError, Error: "reply over the payload limit"}

@@ -143,10 +143,11 @@ func echo100(s network.Stream) {
 }
 
 // BenchmarkP3RoundTrip: one 100 B request and its answer on a warm
-// connection. n2n: rpc.Client.Do of a ping carrying 100 B to an rpc.Daemon
-// (new stream, Noise IK, signed CBOR request, response; the handler is not
-// run); n2n-send-cat: the same as a send to a `receive=cat` function, which
-// adds the handler process. raw: a 100 B echo on an open libp2p stream.
+// session. n2n: rpc.Client.Do of a ping carrying 100 B to an rpc.Daemon, on
+// the session the client keeps with it (plain CBOR request in a Noise
+// transport message, response; the handler is not run); n2n-send-cat: the
+// same as a send to a `receive=cat` function, which adds the handler
+// process. raw: a 100 B echo on an open libp2p stream.
 func BenchmarkP3RoundTrip(b *testing.B) {
 	b.Run("n2n", func(b *testing.B) {
 		p := newN2NPair(b, nil)
@@ -176,21 +177,53 @@ func BenchmarkP3RoundTrip(b *testing.B) {
 	})
 }
 
+// pipeline sends n requests made by req on p's session the way send --lines
+// does: in order from one goroutine, up to window waiting for their answer
+// at once, every answer checked.
+func (p *n2nPair) pipeline(b *testing.B, n, window int, req func() *rpc.Request) {
+	calls := make(chan *rpc.Call, window)
+	done := make(chan error, 1)
+	go func() {
+		var failed error
+		for c := range calls {
+			resp, _, err := c.Wait()
+			if err == nil {
+				err = resp.Err()
+			}
+			if failed == nil {
+				failed = err
+			}
+		}
+		done <- failed
+	}()
+	ctx := context.Background()
+	for range n {
+		calls <- p.client.Go(ctx, p.callee, req())
+	}
+	close(calls)
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkP4Messages: 100 B messages, every one acknowledged, as many per
-// second as the layer allows. n2n has no pipelined mode yet, so n2n is
-// concurrent requests (8 per core) on the warm connection, each a ping
-// carrying 100 B. raw: one libp2p stream, the sender writing messages
-// back to back while the receiver acknowledges each with one byte.
+// second as the layer allows. n2n: what `send --lines` does, in process:
+// sends to the daemon's inbox (each message stored, then acknowledged by its
+// receipt) pipelined on one session, 256 awaiting their receipt at once;
+// n2n-ping: the same with pings, which store nothing. raw: one libp2p
+// stream, the sender writing messages back to back while the receiver
+// acknowledges each with one byte.
 func BenchmarkP4Messages(b *testing.B) {
 	b.Run("n2n", func(b *testing.B) {
 		p := newN2NPair(b, nil)
-		b.SetParallelism(8)
 		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				p.do(b, rpc.KindPing, "", payload100)
-			}
-		})
+		p.pipeline(b, b.N, 256, func() *rpc.Request { return &rpc.Request{Kind: rpc.KindSend, Payload: payload100} })
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	})
+	b.Run("n2n-ping", func(b *testing.B) {
+		p := newN2NPair(b, nil)
+		b.ResetTimer()
+		p.pipeline(b, b.N, 256, func() *rpc.Request { return &rpc.Request{Kind: rpc.KindPing, Payload: payload100} })
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	})
 	b.Run("raw", func(b *testing.B) {
@@ -238,7 +271,7 @@ func BenchmarkP4Messages(b *testing.B) {
 }
 
 // BenchmarkP5Throughput: 1 MiB per request, acknowledged. n2n: a ping
-// carrying 1 MiB (new stream, IK, signed request) on a warm connection. raw:
+// carrying 1 MiB on the session the client keeps (the answer is empty). raw:
 // 1 MiB written on an open libp2p stream, answered by one byte.
 func BenchmarkP5Throughput(b *testing.B) {
 	mib := bytes.Repeat([]byte{0xa5}, 1<<20)
