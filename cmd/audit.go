@@ -35,7 +35,11 @@ func runAudit(ctx context.Context, e *env) error {
 	var rows [][]string
 	var objs []any
 	now := time.Now()
-	err = rpc.Audit{Store: c.Side("audit")}.List(func(r *rpc.AuditRecord) error {
+	log := rpc.Audit{Store: c.Side("audit")}
+	if e.daemon != nil {
+		log = e.daemon.Audit() // waits for records still being written
+	}
+	err = log.List(func(r *rpc.AuditRecord) error {
 		grant := ""
 		if len(r.GrantID) == 32 {
 			grant = keys.Hash(r.GrantID).ActionString()

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/n2n-dev/n2n/keys"
@@ -21,19 +22,32 @@ type AuditRecord struct {
 	Duration int64          `cbor:"7,keyasint"` // µs
 }
 
-// Audit is the audit log of incoming calls.
-type Audit struct{ Store Store }
+// Audit is the audit log of incoming calls. The daemon's (Daemon.Audit)
+// writes records after the reply has gone (see Daemon.call); its List first
+// waits for the records still being written.
+type Audit struct {
+	Store   Store
+	writer  *groupWriter
+	pending *pendingWrites
+}
 
 // Add appends r.
 func (a Audit) Add(r *AuditRecord) error {
 	k := binary.BigEndian.AppendUint64(nil, uint64(r.Time))
 	var n [4]byte
 	rand.Read(n[:])
-	return a.Store.Set(append(k, n[:]...), encode(r))
+	k = append(k, n[:]...)
+	if a.writer != nil {
+		return a.writer.set(k, encode(r))
+	}
+	return a.Store.Set(k, encode(r))
 }
 
 // List calls fn for each record, oldest first.
 func (a Audit) List(fn func(*AuditRecord) error) error {
+	if a.pending != nil {
+		a.pending.wait()
+	}
 	return a.Store.Iterate(nil, func(_, v []byte) error {
 		var r AuditRecord
 		if err := cbor.Unmarshal(v, &r); err != nil {
@@ -41,4 +55,38 @@ func (a Audit) List(fn func(*AuditRecord) error) error {
 		}
 		return fn(&r)
 	})
+}
+
+// pendingWrites counts writes in progress, for those that must see them
+// done.
+type pendingWrites struct {
+	mu   sync.Mutex
+	n    int
+	zero *sync.Cond
+}
+
+func (p *pendingWrites) add() {
+	p.mu.Lock()
+	p.n++
+	p.mu.Unlock()
+}
+
+func (p *pendingWrites) done() {
+	p.mu.Lock()
+	if p.n--; p.n == 0 && p.zero != nil {
+		p.zero.Broadcast()
+	}
+	p.mu.Unlock()
+}
+
+// wait returns once no write is in progress.
+func (p *pendingWrites) wait() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.zero == nil {
+		p.zero = sync.NewCond(&p.mu)
+	}
+	for p.n > 0 {
+		p.zero.Wait()
+	}
 }

@@ -43,6 +43,9 @@ type Daemon struct {
 
 	inboxOnce   sync.Once
 	inboxWriter *groupWriter // stores messages arriving together in one write
+	auditOnce   sync.Once
+	auditWriter *groupWriter
+	auditing    pendingWrites // audit records being written
 }
 
 // ID is the daemon's identity.
@@ -56,7 +59,11 @@ func (d *Daemon) Inbox() Inbox {
 }
 
 // Audit is the home's audit log of incoming calls.
-func (d *Daemon) Audit() Audit { return Audit{Store: d.Chain.Side("audit")} }
+func (d *Daemon) Audit() Audit {
+	side := d.Chain.Side("audit")
+	d.auditOnce.Do(func() { d.auditWriter = newGroupWriter(side) })
+	return Audit{Store: side, writer: d.auditWriter, pending: &d.auditing}
+}
 
 // Book is the home's address book.
 func (d *Daemon) Book() *peers.AddrBook { return &peers.AddrBook{Store: d.Chain.Side("peers")} }
@@ -100,14 +107,15 @@ func (d *Daemon) Start(ctx context.Context) {
 
 // Wait stops taking new sessions, waits until every session in progress
 // has ended (their requests answered, once the context given to Start has
-// ended), ends the sessions of its clients, and zeroes the daemon's static
-// key.
+// ended) and every audit record is written, ends the sessions of its
+// clients, and zeroes the daemon's static key.
 func (d *Daemon) Wait() {
 	d.Node.Handle(nil)
 	d.mu.Lock()
 	d.stopping = true // a stream already being handed over is refused
 	d.mu.Unlock()
 	d.wg.Wait()
+	d.auditing.wait()
 	d.conns.close()
 	d.ZeroKeys()
 }
@@ -158,9 +166,16 @@ func (d *Daemon) call(ctx context.Context, in *Incoming) Response {
 	resp := d.authorizeAndRun(ctx, in, rec)
 	rec.Outcome = resp.Status
 	rec.Duration = time.Since(start).Microseconds()
-	if err := d.Audit().Add(rec); err != nil && d.Debug != nil {
-		d.Debug("audit log: %v", err)
-	}
+	// The record is written while the reply goes out: a synced write costs
+	// ~2 ms here, which the caller need not wait for. Audit.List and Wait
+	// wait for it.
+	d.auditing.add()
+	go func() {
+		defer d.auditing.done()
+		if err := d.Audit().Add(rec); err != nil && d.Debug != nil {
+			d.Debug("audit log: %v", err)
+		}
+	}()
 	return resp
 }
 

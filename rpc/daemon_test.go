@@ -250,3 +250,25 @@ func TestPlainCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditAfterReply: the audit record of a call is written after its
+// reply, yet the daemon's audit log lists it as soon as the call returns.
+func TestAuditAfterReply(t *testing.T) {
+	d := newDaemon(t, map[string]string{"echo": "cat"})
+	self := d.ID().Public()
+	for i := range 20 {
+		resp := d.Dispatch(context.Background(), &Incoming{Caller: self, Request: Request{
+			ID: uint64(i + 1), Kind: KindCall, Function: "echo", Payload: []byte("x"),
+			Deadline: time.Now().Add(10 * time.Second).UnixMicro()}})
+		if resp.Status != StatusOK {
+			t.Fatalf("call: %+v", resp)
+		}
+		n := 0
+		if err := d.Audit().List(func(*AuditRecord) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n != i+1 {
+			t.Fatalf("after call %d the audit log lists %d records", i+1, n)
+		}
+	}
+}

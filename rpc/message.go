@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -71,30 +72,34 @@ const signContext = "n2n request v1"
 // ErrBadMessage is wrapped by every decoding failure of network input.
 var ErrBadMessage = errors.New("bad message")
 
+// The CBOR modes are built on first use, not at package init, so a command
+// that never sends a request (id, grants, version) does not pay for them.
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode = sync.OnceValue(func() cbor.EncMode {
+		m, err := cbor.CoreDetEncOptions().EncMode()
+		if err != nil {
+			panic(err)
+		}
+		return m
+	})
+	decMode = sync.OnceValue(func() cbor.DecMode {
+		m, err := cbor.DecOptions{
+			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+			IndefLength:       cbor.IndefLengthForbidden,
+			MaxNestedLevels:   4,
+			MaxArrayElements:  16,
+			MaxMapPairs:       16,
+		}.DecMode()
+		if err != nil {
+			panic(err)
+		}
+		return m
+	})
 )
 
-func init() {
-	var err error
-	if encMode, err = cbor.CoreDetEncOptions().EncMode(); err != nil {
-		panic(err)
-	}
-	if decMode, err = (cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		IndefLength:       cbor.IndefLengthForbidden,
-		MaxNestedLevels:   4,
-		MaxArrayElements:  16,
-		MaxMapPairs:       16,
-	}).DecMode(); err != nil {
-		panic(err)
-	}
-}
-
 func encode(v any) []byte {
-	b, err := encMode.Marshal(v)
+	b, err := encMode().Marshal(v)
 	if err != nil {
 		panic("rpc: encode: " + err.Error()) // plain structs: cannot fail
 	}
@@ -128,7 +133,7 @@ func sealRequest(id *keys.Identity, handshakeHash []byte, req *Request) []byte {
 // (ErrSignature).
 func openRequest(b []byte, caller keys.PublicKey, handshakeHash []byte) (Request, error) {
 	var sr signedRequest
-	if err := decMode.Unmarshal(b, &sr); err != nil {
+	if err := decMode().Unmarshal(b, &sr); err != nil {
 		return Request{}, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
 	if !caller.Verify(signingInput(handshakeHash, sr.Request), sr.Signature) {
@@ -146,7 +151,7 @@ var ErrSignature = errors.New("request signature does not verify")
 // one signed form.
 func DecodeRequest(b []byte) (Request, error) {
 	var r Request
-	if err := decMode.Unmarshal(b, &r); err != nil {
+	if err := decMode().Unmarshal(b, &r); err != nil {
 		return Request{}, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
 	if !isCanonicalRequest(b, &r) {
@@ -166,7 +171,7 @@ func DecodeRequest(b []byte) (Request, error) {
 // DecodeResponse parses a response.
 func DecodeResponse(b []byte) (Response, error) {
 	var r Response
-	if err := decMode.Unmarshal(b, &r); err != nil {
+	if err := decMode().Unmarshal(b, &r); err != nil {
 		return Response{}, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
 	switch r.Status {
@@ -186,7 +191,7 @@ func (r *Request) DeadlineTime() time.Time { return time.UnixMicro(r.Deadline) }
 // omitempty fields (3, 4, 5) left out when empty. appendRequest writes the
 // same bytes without copying the payload more than once; isCanonicalRequest
 // checks a received encoding against them without copying it at all.
-// TestRequestEncodingByHand and FuzzDecodeRequest hold them to encMode.
+// TestRequestEncodingByHand and FuzzDecodeRequest hold them to encMode().
 
 // CBOR major types (RFC 8949 §3.1), in the top 3 bits of a head.
 const (
