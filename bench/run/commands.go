@@ -14,18 +14,22 @@ import (
 var payload = strings.Repeat("0123456789", 10)
 
 // n2nRequest is one 100 B request from the agent of home to the callee,
-// its reply printed: `n2n call --to CALLEE echo PAYLOAD` once `n2n call`
-// works (issue #4; the callee serves echo=cat), until then `n2n send CALLEE
-// PAYLOAD` to the callee's receive=cat. Either way the reply is the payload.
+// its reply printed: `n2n call --to CALLEE echo PAYLOAD` (the callee serves
+// echo=cat, so the reply is the payload).
 func (h *harness) n2nRequest(home string) invocation {
 	return invocation{argv: append([]string{h.n2n}, h.n2nRequestArgs(home)...), want: []byte(payload)}
 }
 
 func (h *harness) n2nRequestArgs(home string) []string {
-	if h.useCall {
-		return []string{"--home", home, "call", "--to", h.calleeID, "echo", payload}
-	}
-	return []string{"--home", home, "send", h.calleeID, payload}
+	return []string{"--home", home, "call", "--to", h.calleeID, "echo", payload}
+}
+
+// n2nLines is P4's whole-process figure: `n2n send --lines CALLEE` with
+// n messages of 100 B on stdin; the callee has no receive function, so each
+// goes to its inbox before its receipt.
+func (h *harness) n2nLines(home string, n int) invocation {
+	lines := strings.Repeat(payload+"\n", n)
+	return invocation{argv: []string{h.n2n, "--home", home, "send", "--lines", h.calleeID}, stdin: []byte(lines)}
 }
 
 // n2nPing is P1's path without the handler: a one-shot ping of the callee.
@@ -34,10 +38,10 @@ func (h *harness) n2nPing(home string) invocation {
 }
 
 // calleeServe is the callee's daemon: loopback only, its address written
-// to addrFile, and the functions the requests run (both echo stdin).
+// to addrFile, and the function the requests run (it echoes stdin).
 func (h *harness) calleeServe(home, addrFile string) []string {
 	return []string{h.n2n, "--home", home, "serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--addr-file", addrFile,
-		"--fn", "receive=cat", "--fn", "echo=cat"}
+		"--fn", "echo=cat"}
 }
 
 // callerServe is the caller's own daemon, for P2.
@@ -45,9 +49,8 @@ func (h *harness) callerServe(home, addrFile string) []string {
 	return []string{h.n2n, "--home", home, "serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--addr-file", addrFile}
 }
 
-// callSetup are the commands that let the caller call echo on the callee
-// once `n2n call` exists: an unrestricted grant of echo, committed through
-// the callee's daemon.
+// callSetup are the commands that let the caller call echo on the callee:
+// an unrestricted grant of echo, committed through the callee's daemon.
 func (h *harness) callSetup(calleeHome string) [][]string {
 	return [][]string{{h.n2n, "--home", calleeHome, "grant", "--unrestricted", "echo"}}
 }

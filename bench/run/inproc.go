@@ -93,9 +93,13 @@ func (h *harness) measureInProcess() {
 		if x, ok := get(res, err, "BenchmarkP3RoundTrip/n2n-send-cat", "ns/op"); ok {
 			cat = fmtDur(time.Duration(x))
 		}
-		p3.note = "Go benchmark, bench/inproc: n2n is rpc.Client.Do of a ping carrying 100 B to an rpc.Daemon over a warm peers connection (per request: new stream, Noise IK, signed CBOR request, response; no handler process); the same as a `send` to `receive=cat`: " + cat + ". Raw: a 100 B echo on one open go-libp2p stream (TCP, Noise, yamux)."
-		p4.note = "n2n has no pipelined mode (`send --lines`) yet: n2n is what exists, concurrent requests (16 at a time) on the warm connection, each a ping carrying 100 B, every one answered. Raw: 100 B messages written back to back on one libp2p stream, each acknowledged by one byte."
-		p5.note = "n2n: a ping carrying 1 MiB on the warm connection (new stream, IK, signed request, answer); `call` with 1 MiB adds the handler. Raw: 1 MiB written on an open libp2p stream, acknowledged by one byte."
+		ping := "n/a"
+		if x, ok := get(res, err, "BenchmarkP4Messages/n2n-ping", "msgs/s"); ok {
+			ping = fmt.Sprintf("%.0f /s", x)
+		}
+		p3.note = "Go benchmark, bench/inproc: n2n is rpc.Client.Do of a ping carrying 100 B to an rpc.Daemon on the session the client keeps with it (per request: a plain CBOR request in one Noise transport message, the response; no handler process); the same as a `send` to `receive=cat`: " + cat + ". Raw: a 100 B echo on one open go-libp2p stream (TCP, Noise, yamux)."
+		p4.note = "What `send --lines` does, in process: rpc.Client.Go of a `send` carrying 100 B, one after the other on one session, up to 256 awaiting their receipt; the callee stores each in its inbox (messages arriving together share one synced Badger write) before the receipt. Pings instead of sends (nothing stored): " + ping + ". Whole process, one-shot `n2n send --lines CALLEE` (no daemon on the caller's side): " + h.p4Process + ". Raw: 100 B messages written back to back on one libp2p stream, each acknowledged by one byte."
+		p5.note = "n2n: a ping carrying 1 MiB on the session the client keeps (empty answer); `call` with 1 MiB adds the handler. Raw: 1 MiB written on an open libp2p stream, acknowledged by one byte."
 	} else {
 		skip("time budget", p3, p4, p5)
 	}
@@ -117,7 +121,7 @@ func (h *harness) measureInProcess() {
 		if ns, ok := get(res, err, "BenchmarkP7Handshake/stock", "cpu-ns/op"); ok {
 			stock = fmt.Sprintf("%.3f ms", ns/1e6)
 		}
-		p7.note = "CPU time (user + system, all threads) per handshake. n2n: noiseproto.Initiate + Accept over net.Pipe with static keys made once (noiseproto.NewStatic), the caller keeping the static-static DH of a peer it called before, as the daemon does. Floor: flynn/noise's HandshakeState in memory with a crypto/ecdh DH, static keys parsed once; with flynn/noise's stock DH25519: " + stock + "."
+		p7.note = "CPU time (user + system, all threads) per handshake. n2n: noiseproto.Initiate + Accept over net.Pipe with static keys made once (noiseproto.NewStatic), each side keeping the static-static DH of a peer that proved its key before, as the daemon does; public keys by a fixed-base multiplication. Floor: flynn/noise's HandshakeState in memory with a crypto/ecdh DH, static keys parsed once; with flynn/noise's stock DH25519: " + stock + "."
 	} else {
 		skip("time budget", p7)
 	}

@@ -44,10 +44,9 @@ type harness struct {
 
 	floorAddr, floorAgent string
 	sockdSock             string
+	p4Process             string // P4's whole-process figure (measureNetwork)
 	sshDir                string
 	calleeID              string
-	useCall               bool
-	callNote              string
 
 	rows    []*row
 	details []string
@@ -276,14 +275,9 @@ func (h *harness) measureNetwork() {
 		fail(err, p1, p2, p2b)
 		return
 	}
-	note := "n2n: `n2n send CALLEE PAYLOAD` to the callee's `--fn receive=cat`: `n2n call` is not there yet (issue #4); bench/run/commands.go switches to `call` once it works."
-	if h.useCall {
-		note = "n2n: `n2n call --to CALLEE echo PAYLOAD` (the callee serves `--fn echo=cat`, under an unrestricted grant)."
-	} else if h.callNote != "" {
-		note += " " + h.callNote
-	}
+	note := "n2n: `n2n call --to CALLEE echo PAYLOAD` (the callee serves `--fn echo=cat`, under an unrestricted grant)."
 	p1.note = note + " Floor: bench/floor/ikclient → ikserver (fresh TCP-only libp2p host, dial, stream, Noise IK via noiseproto, 100 B echo; no handler process). Anchor: `ssh` to a forced `command=\"cat\"`, new connection each call."
-	p2.note = "Same request through the caller's daemon. Floor: bench/floor/sockclient (small static binary, n2n's local frame protocol) → bench/floor/sockd (warm libp2p connection; new stream + IK per call) → ikserver. Anchor: `ssh` through a ControlMaster started beforehand."
+	p2.note = "Same request through the caller's daemon. Floor: bench/floor/sockclient (small static binary, n2n's local frame protocol) → bench/floor/sockd (keeps one Noise IK session open on a warm libp2p connection, as n2n's daemon now does) → ikserver. Anchor: `ssh` through a ControlMaster started beforehand."
 	p2b.note = "bench/floor/sockclient sending P2's command line to the caller's `n2n serve` socket instead of the n2n binary: what a small front binary (tailscale ↔ tailscaled) would give."
 
 	h.logf("P1: cold one-shot (n2n, floor and ssh in turn)")
@@ -302,6 +296,13 @@ func (h *harness) measureNetwork() {
 	}
 	h.timeAll(group...)
 	p1.note += " A one-shot `n2n ping -c 1` (same path, no handler process): " + ping.text() + "."
+
+	h.logf("P4 (info): `n2n send --lines` of %d messages, one-shot", p4Lines)
+	if st, err := timeRuns(h.ctx, h.n2nLines(caller, p4Lines), 3, 1); err == nil {
+		h.p4Process = fmt.Sprintf("%.0f /s (%d messages in %s, median of 3)", p4Lines/st.Median.Seconds(), p4Lines, fmtDur(st.Median))
+	} else {
+		h.p4Process = "failed: " + firstLine(err.Error())
+	}
 
 	h.logf("P2: through the caller's daemon (n2n, floor and ssh in turn)")
 	cd, err := h.procs.start("caller-serve", h.work, h.callerServe(caller, callerAddr), nil)
@@ -334,6 +335,9 @@ func (h *harness) measureNetwork() {
 		cd.stop(10 * time.Second)
 	}
 }
+
+// p4Lines is how many messages the whole-process P4 figure sends.
+const p4Lines = 20000
 
 func (h *harness) readFloorAddr(path string, bp *bgProc) error {
 	b, err := waitFile(h.ctx, path, bp, 20*time.Second)
@@ -379,30 +383,15 @@ func (h *harness) setupAgents(callee, caller string) error {
 	if _, err := h.must(h.peersAdd(caller, addr)); err != nil {
 		return err
 	}
-	if _, err := h.must(h.n2nRequest(caller)); err != nil {
-		return fmt.Errorf("first request: %w", err)
-	}
-	h.tryCall(callee, caller)
-	return nil
-}
-
-// tryCall switches the requests to `n2n call` if the binary has it and a
-// call with an unrestricted grant works.
-func (h *harness) tryCall(callee, caller string) {
-	if _, err := h.must(invocation{argv: []string{h.n2n, "call", "--help"}}); err != nil {
-		return // no call command yet
-	}
 	for _, argv := range h.callSetup(callee) {
 		if _, err := h.must(invocation{argv: argv}); err != nil {
-			h.callNote = "(`n2n call` exists but its setup failed: " + err.Error() + ")"
-			return
+			return fmt.Errorf("grant: %w", err)
 		}
 	}
-	h.useCall = true
 	if _, err := h.must(h.n2nRequest(caller)); err != nil {
-		h.useCall = false
-		h.callNote = "(`n2n call` exists but a trial call failed: " + err.Error() + ")"
+		return fmt.Errorf("first call: %w", err)
 	}
+	return nil
 }
 
 func (h *harness) sshStart() error {

@@ -1,11 +1,11 @@
 // Command sockd is the floor of a call through a local daemon: it keeps a
 // warm libp2p connection to an ikserver and answers clients on a unix socket
 // that speaks n2n's local frame protocol (rpc/local.go). For each client it
-// reads the header frame, takes the last argument as the payload, opens a
-// new stream on the warm connection, runs the Noise IK handshake, sends the
-// payload, and returns the reply as a stdout frame and exit status 0 — what
-// n2n's daemon does for `n2n send`, without the CLI, the home or request
-// signing. It runs until SIGINT or SIGTERM.
+// reads the header frame, takes the last argument as the payload, sends it
+// on the Noise IK session it keeps open with the ikserver (made on the first
+// call), and returns the reply as a stdout frame and exit status 0 — what
+// n2n's daemon does for `n2n call`, without the CLI, the home, requests or
+// handlers. It runs until SIGINT or SIGTERM.
 //
 //	sockd -sock PATH -addr ADDR -agent AGENT
 package main
@@ -20,9 +20,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/n2n-dev/n2n/bench/internal/floor"
 	"github.com/n2n-dev/n2n/bench/internal/localframe"
@@ -70,6 +67,7 @@ func run(sock, addr, agent string) error {
 	}
 	defer os.Remove(sock)
 	context.AfterFunc(ctx, func() { ln.Close() })
+	warm := &floor.WarmIK{H: h, PID: pid, ID: id, Remote: remote}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -78,11 +76,11 @@ func run(sock, addr, agent string) error {
 			}
 			return err
 		}
-		go serve(ctx, conn, h, pid, id, remote)
+		go serve(ctx, conn, warm)
 	}
 }
 
-func serve(ctx context.Context, conn net.Conn, h host.Host, pid peer.ID, id *keys.Identity, remote keys.PublicKey) {
+func serve(ctx context.Context, conn net.Conn, warm *floor.WarmIK) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(floor.Timeout))
 	typ, b, err := localframe.Read(conn)
@@ -93,7 +91,7 @@ func serve(ctx context.Context, conn net.Conn, h host.Host, pid peer.ID, id *key
 	if err != nil || len(req.Args) == 0 {
 		return
 	}
-	reply, err := floor.CallIK(ctx, h, pid, id, remote, []byte(req.Args[len(req.Args)-1]))
+	reply, err := warm.Call(ctx, []byte(req.Args[len(req.Args)-1]))
 	if err != nil {
 		localframe.Write(conn, localframe.Stderr, []byte("sockd: "+err.Error()+"\n"))
 		localframe.Write(conn, localframe.Exit, localframe.ExitData(1))

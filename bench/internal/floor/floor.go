@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -156,6 +157,55 @@ func CallIK(ctx context.Context, h host.Host, pid peer.ID, id *keys.Identity, re
 		return nil, err
 	}
 	return s.ReadFrame()
+}
+
+// WarmIK is one IK session with an agent kept open for many requests, one
+// at a time: the least a daemon holding a warm session does per call.
+type WarmIK struct {
+	H      host.Host
+	PID    peer.ID
+	ID     *keys.Identity
+	Remote keys.PublicKey
+
+	mu sync.Mutex
+	st network.Stream
+	s  *noiseproto.Session
+}
+
+// Call sends payload on the kept session (opening it first if there is
+// none) and returns the reply frame. A failed session is dropped; the next
+// call opens another.
+func (w *WarmIK) Call(ctx context.Context, payload []byte) ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.s == nil {
+		ctx, cancel := context.WithTimeout(ctx, Timeout)
+		defer cancel()
+		st, err := w.H.NewStream(ctx, w.PID, ProtocolID)
+		if err != nil {
+			return nil, err
+		}
+		st.SetDeadline(time.Now().Add(Timeout))
+		s, err := noiseproto.Initiate(st, noiseproto.Config{Local: w.ID, MaxFrame: 32 << 20}, w.Remote)
+		if err != nil {
+			st.Reset()
+			return nil, err
+		}
+		st.SetDeadline(time.Time{})
+		w.st, w.s = st, s
+	}
+	w.st.SetDeadline(time.Now().Add(Timeout))
+	err := w.s.WriteFrame(payload)
+	var reply []byte
+	if err == nil {
+		reply, err = w.s.ReadFrame()
+	}
+	if err != nil {
+		w.s.Close()
+		w.st.Reset()
+		w.s, w.st = nil, nil
+	}
+	return reply, err
 }
 
 // WriteAddrFile writes the server's address and agent ID, two lines,
