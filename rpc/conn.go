@@ -162,6 +162,7 @@ func (c *conn) closeIfIdle() {
 // dropped.
 func (c *conn) readLoop() {
 	defer c.s.Close() // zeroes the keys once the stream is closed
+	defer c.w.close()
 	for {
 		b, err := c.s.ReadFrame()
 		if err != nil {

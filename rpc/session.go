@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -77,11 +76,27 @@ func setWriteDeadline(rw io.ReadWriter, t time.Time) {
 // corkable sits between a Noise session and its stream. Until cork is
 // called, writes go straight to the stream (the handshake needs each message
 // sent as it is made); after it, they gather in a buffer that flush sends.
+//
+// A large frame is not gathered whole: each handoffSize bytes go to a
+// goroutine that writes them to the stream while the session encrypts the
+// next ones, so n2n's encryption and the transport's (libp2p's own
+// encryption, yamux, TCP) run at the same time instead of in turn. flush
+// waits for that goroutine, so that it still returns once everything is on
+// the stream. Small batches never leave the caller's goroutine.
 type corkable struct {
 	rw     io.ReadWriter
-	buf    *bufio.Writer
 	corked bool
+	buf    []byte
+
+	handoff chan []byte // to the goroutine; nil until the first large batch
+	free    chan []byte // buffers back from it
+	written chan error  // its outcome, after each nil it receives
+	handed  bool        // something was handed off since the last flush
+	err     error       // the first error it met
 }
+
+// handoffSize is what corkable hands to its goroutine at a time.
+const handoffSize = 256 << 10
 
 func newCorkable(rw io.ReadWriter) *corkable { return &corkable{rw: rw} }
 
@@ -91,13 +106,91 @@ func (c *corkable) Write(p []byte) (int, error) {
 	if !c.corked {
 		return c.rw.Write(p)
 	}
-	return c.buf.Write(p)
+	if c.err != nil {
+		return 0, c.err
+	}
+	c.buf = append(c.buf, p...)
+	if len(c.buf) >= handoffSize {
+		c.handOff()
+	}
+	return len(p), nil
 }
 
 // cork starts gathering writes. The session must not be writing.
 func (c *corkable) cork() {
-	c.buf = bufio.NewWriterSize(c.rw, coalesceSize)
+	c.buf = make([]byte, 0, coalesceSize)
 	c.corked = true
+}
+
+// handOff gives the gathered bytes to the goroutine, starting it if needed.
+func (c *corkable) handOff() {
+	if c.handoff == nil {
+		c.handoff = make(chan []byte, 2)
+		c.free = make(chan []byte, 3)
+		c.written = make(chan error)
+		go c.writeLoop()
+	}
+	c.handoff <- c.buf
+	c.handed = true
+	select {
+	case b := <-c.free:
+		c.buf = b[:0]
+	default:
+		c.buf = make([]byte, 0, handoffSize+64<<10)
+	}
+}
+
+// writeLoop writes what it is handed, in order; a nil asks for the outcome
+// so far. After an error it writes nothing more.
+func (c *corkable) writeLoop() {
+	var err error
+	for b := range c.handoff {
+		if b == nil {
+			c.written <- err
+			continue
+		}
+		if err == nil {
+			if _, werr := c.rw.Write(b); werr != nil {
+				err = werr
+			}
+		}
+		select {
+		case c.free <- b:
+		default:
+		}
+	}
+}
+
+// flush sends everything gathered and returns once it is on the stream.
+func (c *corkable) flush() error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.handed {
+		c.handed = false
+		c.handoff <- nil
+		if err := <-c.written; err != nil {
+			c.err = err
+			return err
+		}
+	}
+	if len(c.buf) > 0 {
+		_, err := c.rw.Write(c.buf)
+		c.buf = c.buf[:0]
+		if err != nil {
+			c.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// close stops the goroutine, if there is one. Nothing may be written after.
+func (c *corkable) close() {
+	if c.handoff != nil {
+		close(c.handoff)
+		c.handoff = nil
+	}
 }
 
 // sessionWriter writes frames on a session for many goroutines at once. A
@@ -109,11 +202,20 @@ type sessionWriter struct {
 	out     *corkable
 	waiting atomic.Int32
 	mu      sync.Mutex
+	closed  bool
 }
 
 func newSessionWriter(s *noiseproto.Session, out *corkable) *sessionWriter {
 	out.cork()
 	return &sessionWriter{s: s, out: out}
+}
+
+// close stops the writer; later writes fail with errConnClosed.
+func (w *sessionWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	w.out.close()
 }
 
 // write sends one frame, made by frame under the writer's lock (so that
@@ -123,10 +225,14 @@ func (w *sessionWriter) write(frame func() []byte) error {
 	w.waiting.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		w.waiting.Add(-1)
+		return errConnClosed
+	}
 	err := w.s.WriteFrame(frame())
 	if w.waiting.Add(-1) == 0 || err != nil {
 		setWriteDeadline(w.out.rw, time.Now().Add(writeTimeout))
-		if ferr := w.out.buf.Flush(); err == nil && ferr != nil {
+		if ferr := w.out.flush(); err == nil && ferr != nil {
 			err = fmt.Errorf("rpc: write: %w", ferr)
 		}
 	}
@@ -247,6 +353,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 		}
 		return err // a bad signature gets no answer at all
 	}
+	defer w.close()
 	setReadDeadline(rw, time.Time{})
 	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, slots: make(chan struct{}, maxInFlight), turns: newTurns()}
 	stopIdle := ss.watchIdle(rw)

@@ -222,6 +222,32 @@ func TestPipelined(t *testing.T) {
 	}
 }
 
+// TestLargeFrames: frames bigger than what corkable hands to its writing
+// goroutine at a time arrive whole and in order, mixed with small ones.
+func TestLargeFrames(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var calls atomic.Int32
+	go serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	var reqs []*Request
+	for i, size := range []int{3 << 20, 10, handoffSize, handoffSize + 1, 1} {
+		p := make([]byte, size)
+		for j := range p {
+			p[j] = byte(i + j)
+		}
+		reqs = append(reqs, &Request{ID: uint64(i + 1), Kind: KindSend, Payload: p, Deadline: deadline()})
+	}
+	resps, err := exchange(c, caller, callee.Public(), reqs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range resps {
+		if !bytes.Equal(r.Payload, append([]byte("ack:"), reqs[i].Payload...)) {
+			t.Fatalf("request %d (%d bytes): wrong answer of %d bytes", i+1, len(reqs[i].Payload), len(r.Payload))
+		}
+	}
+}
+
 // TestFirstRequestMustBeSigned: a session whose first request is not the
 // signed one of DESIGN §6 runs nothing.
 func TestFirstRequestMustBeSigned(t *testing.T) {
