@@ -47,3 +47,43 @@ func TestManyShortRuns(t *testing.T) {
 	}
 	t.Logf("open: first %v, last %v", first, last)
 }
+
+// BenchmarkOpen: opening a home with genesis only, what every one-shot
+// command pays. "rw" and "ro" time Open alone (Close is not timed); "run"
+// is a writing command's whole use of the store: Open, one Append, Close
+// (which flushes a level-0 table).
+func BenchmarkOpen(b *testing.B) {
+	for _, name := range []string{"rw", "ro"} {
+		b.Run(name, func(b *testing.B) {
+			c, home := newChain(b, nil)
+			c.Close()
+			for b.Loop() {
+				c, err := Open(context.Background(), home, Options{ReadOnly: name == "ro", LockTimeout: time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if err := c.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+	b.Run("run", func(b *testing.B) {
+		c, home := newChain(b, nil)
+		c.Close()
+		for b.Loop() {
+			c, err := Open(context.Background(), home, Options{LockTimeout: time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Append(Draft{Type: Create, EntryType: "app:n", Entry: []byte("bench")}); err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

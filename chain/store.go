@@ -42,6 +42,17 @@ type Options struct {
 const (
 	memTableSize = 4 << 20 // allocation per open; caps one transaction at ~600 KiB of keys
 	vlogFileSize = 64 << 20
+	// Open reads every table's index (block offsets and Bloom filter) and
+	// checks its checksum, and opens and maps every table file, so its cost
+	// grows with the number of tables and the size of their indexes. Larger
+	// tables (8 MiB at the base level, twice that per level below) and
+	// 64 KiB blocks without Bloom filters keep both small: a million actions
+	// make ~20 tables and ~0.3 MiB of index instead of ~80 tables and
+	// ~8 MiB. The filters would only spare a block search in the few level-0
+	// tables, and a 64 KiB block is read from the page cache in place. Larger
+	// tables still would cost memory when Close compacts a long chain.
+	tableSize = 8 << 20
+	blockSize = 64 << 10
 	// l0Compact: a run that writes leaves one level-0 table at Close, and a
 	// one-shot process never lives long enough for Badger's compactors; past
 	// this many tables Close compacts them so open time stays flat.
@@ -81,6 +92,9 @@ func badgerOptions(dir string, o Options) badger.Options {
 		WithNumLevelZeroTablesStall(l0Compact * 4).
 		WithNumCompactors(2).
 		WithBlockCacheSize(0).
+		WithBaseTableSize(tableSize).
+		WithBlockSize(blockSize).
+		WithBloomFalsePositive(0).
 		WithValueLogFileSize(vlogFileSize).
 		WithValueThreshold(64 << 10).
 		WithReadOnly(o.ReadOnly)

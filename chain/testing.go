@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -22,4 +23,12 @@ func FlipStoredByte(c *Chain, seq uint64, offset int) error {
 		v[offset] ^= 0x01
 		return txn.Set(k, v)
 	})
+}
+
+// StoreOptions are the Badger options a writing Open uses for home's store
+// (no passphrase). They exist for the benchmark suite, which bulk-loads a long
+// chain in the chain's key layout and must leave the store shaped as the
+// chain's own writes would; nothing in the program calls it.
+func StoreOptions(home string) badger.Options {
+	return badgerOptions(filepath.Join(home, dbName), Options{})
 }

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/keys"
@@ -55,8 +54,9 @@ var (
 )
 
 // bigChain returns a home whose chain has bigChainSize actions, building it
-// once and caching it under outDir. The cache is keyed by the size and the
-// chain package's source, so a change of the stored format rebuilds it.
+// once and caching it under outDir. The cache is keyed by the size, the
+// builder's version and the chain package's source, so a change of the
+// stored format, of the store options or of how it is built rebuilds it.
 func bigChain(b testing.TB) string {
 	bigOnce.Do(func() { bigHome, bigErr = cachedBigChain(bigChainSize()) })
 	if bigErr != nil {
@@ -87,6 +87,10 @@ func cachedBigChain(n int) (string, error) {
 	return home, os.WriteFile(filepath.Join(home, "bench-stamp"), []byte(stamp), 0o600)
 }
 
+// bigChainBuild is the version of buildChain; raise it when the home it
+// leaves changes. 2: the chain's own store options and close path.
+const bigChainBuild = 2
+
 func chainStamp(n int) (string, error) {
 	files, err := filepath.Glob(filepath.Join(repoDir(), "chain", "*.go"))
 	if err != nil || len(files) == 0 {
@@ -94,7 +98,7 @@ func chainStamp(n int) (string, error) {
 	}
 	slices.Sort(files)
 	h := sha256.New()
-	fmt.Fprintf(h, "actions %d\n", n)
+	fmt.Fprintf(h, "actions %d build %d\n", n, bigChainBuild)
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -132,16 +136,10 @@ func buildChain(home string, n int) error {
 		return err
 	}
 
-	opt := badger.DefaultOptions(filepath.Join(home, "db")).
-		WithLogger(nil).
-		WithSyncWrites(false).
-		WithNumVersionsToKeep(1).
-		WithCompression(options.None).
-		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(64 << 20).
-		WithMemTableSize(64 << 20).
-		WithBlockCacheSize(0)
-	db, err := badger.Open(opt)
+	// The chain's own store options (table and block sizes, level 0
+	// limits), so the tables come out as the chain's writes make them; only
+	// the per-commit sync is left to the final Close.
+	db, err := badger.Open(chain.StoreOptions(home).WithSyncWrites(false))
 	if err != nil {
 		return err
 	}
@@ -206,10 +204,20 @@ func buildChain(home string, n int) error {
 	if err := wb.Flush(); err != nil {
 		return err
 	}
+	// End as a home ends after a run of n2n that compacted at Close: one
+	// level holding everything (chain's Close flattens the same way once
+	// level 0 fills), then the closing flush of the memtable.
 	if err := db.Flatten(workers); err != nil {
 		return err
 	}
 	if err := db.Close(); err != nil {
+		return err
+	}
+	// And through the chain's own open and close for writing.
+	if c, err = chain.Open(ctx, home, chain.Options{LockTimeout: 5 * time.Second}); err != nil {
+		return err
+	}
+	if err := c.Close(); err != nil {
 		return err
 	}
 
