@@ -39,9 +39,6 @@ const (
 	maxInFlight = 1024
 	// writeTimeout bounds each write of frames to the stream.
 	writeTimeout = 30 * time.Second
-	// coalesceSize is the buffer that gathers the frames written while
-	// others wait, sent in one write to the stream.
-	coalesceSize = 64 << 10
 )
 
 // Errors of the calling side, for the command line to map to exit statuses.
@@ -75,134 +72,173 @@ func setWriteDeadline(rw io.ReadWriter, t time.Time) {
 
 // corkable sits between a Noise session and its stream. Until cork is
 // called, writes go straight to the stream (the handshake needs each message
-// sent as it is made); after it, they gather in a buffer that flush sends.
-//
-// A large frame is not gathered whole: each handoffSize bytes go to a
-// goroutine that writes them to the stream while the session encrypts the
-// next ones, so n2n's encryption and the transport's (libp2p's own
-// encryption, yamux, TCP) run at the same time instead of in turn. flush
-// waits for that goroutine, so that it still returns once everything is on
-// the stream. Small batches never leave the caller's goroutine.
+// sent as it is made). After it, a write made while nobody else is writing
+// to the stream still goes straight to it; writes made meanwhile gather in a
+// buffer that a goroutine of its own sends: whatever gathers while a write
+// to the stream is in progress goes out in the next one. So pipelined requests, or
+// the answers to them, cost one write to the stream (and one packet) per
+// batch instead of one per frame, and for a large frame n2n's encryption of
+// the next messages runs at the same time as the transport's work on the
+// last ones (libp2p's own encryption, yamux, TCP) instead of in turn.
 type corkable struct {
-	rw     io.ReadWriter
-	corked bool
-	buf    []byte
+	rw io.ReadWriter
 
-	handoff chan []byte // to the goroutine; nil until the first large batch
-	free    chan []byte // buffers back from it
-	written chan error  // its outcome, after each nil it receives
-	handed  bool        // something was handed off since the last flush
-	err     error       // the first error it met
+	mu      sync.Mutex
+	buf     []byte     // gathered, not yet taken by the goroutine
+	spare   []byte     // the goroutine's last buffer, for reuse
+	room    *sync.Cond // signalled when the goroutine takes buf
+	wake    chan struct{}
+	drained chan struct{} // closed when the goroutine has stopped
+	writing bool          // a writer or the goroutine is writing to the stream
+	closed  bool
+	err     error // the first write error: the stream is broken
+
+	deadlineSet time.Time // when the write deadline was last moved
 }
 
-// handoffSize is what corkable hands to its goroutine at a time.
-const handoffSize = 256 << 10
+// maxGathered is how much a writer may gather before it waits for the
+// goroutine to take it: a sender faster than the stream is held back here.
+const maxGathered = 1 << 20
 
 func newCorkable(rw io.ReadWriter) *corkable { return &corkable{rw: rw} }
 
 func (c *corkable) Read(p []byte) (int, error) { return c.rw.Read(p) }
 
 func (c *corkable) Write(p []byte) (int, error) {
-	if !c.corked {
+	if c.wake == nil { // not corked: the handshake
 		return c.rw.Write(p)
 	}
-	if c.err != nil {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.buf) >= maxGathered && c.err == nil && !c.closed {
+		c.room.Wait()
+	}
+	switch {
+	case c.err != nil:
 		return 0, c.err
+	case c.closed:
+		return 0, errConnClosed
+	case !c.writing && len(c.buf) == 0:
+		// Nobody is writing: write now, in this goroutine (a lone request
+		// or answer waits for no hand-over); what others write meanwhile
+		// gathers for the goroutine.
+		c.writing = true
+		c.mu.Unlock()
+		c.extendDeadline()
+		n, err := c.rw.Write(p)
+		c.mu.Lock()
+		c.writing = false
+		if err != nil {
+			if c.err == nil {
+				c.err = fmt.Errorf("rpc: write: %w", err)
+			}
+			c.room.Broadcast()
+			return n, c.err
+		}
+		if len(c.buf) > 0 {
+			c.wakeWriter()
+		}
+		return n, nil
 	}
 	c.buf = append(c.buf, p...)
-	if len(c.buf) >= handoffSize {
-		c.handOff()
+	if !c.writing {
+		c.wakeWriter()
 	}
 	return len(p), nil
 }
 
-// cork starts gathering writes. The session must not be writing.
-func (c *corkable) cork() {
-	c.buf = make([]byte, 0, coalesceSize)
-	c.corked = true
+// extendDeadline keeps the stream's write deadline writeTimeout ahead,
+// moving it at most once a second (setting it costs a lock and a timer in
+// yamux). Only the one writing calls it.
+func (c *corkable) extendDeadline() {
+	now := time.Now()
+	if now.Sub(c.deadlineSet) >= time.Second {
+		c.deadlineSet = now
+		setWriteDeadline(c.rw, now.Add(writeTimeout))
+	}
 }
 
-// handOff gives the gathered bytes to the goroutine, starting it if needed.
-func (c *corkable) handOff() {
-	if c.handoff == nil {
-		c.handoff = make(chan []byte, 2)
-		c.free = make(chan []byte, 3)
-		c.written = make(chan error)
-		go c.writeLoop()
-	}
-	c.handoff <- c.buf
-	c.handed = true
+func (c *corkable) wakeWriter() {
 	select {
-	case b := <-c.free:
-		c.buf = b[:0]
+	case c.wake <- struct{}{}:
 	default:
-		c.buf = make([]byte, 0, handoffSize+64<<10)
 	}
 }
 
-// writeLoop writes what it is handed, in order; a nil asks for the outcome
-// so far. After an error it writes nothing more.
+// cork starts gathering writes and the goroutine that sends them. The
+// session must not be writing.
+func (c *corkable) cork() {
+	c.room = sync.NewCond(&c.mu)
+	c.drained = make(chan struct{})
+	c.buf = make([]byte, 0, 64<<10)
+	c.wake = make(chan struct{}, 1)
+	go c.writeLoop()
+}
+
+// writeLoop sends what is gathered, in order, until close; after an error
+// it sends nothing more.
 func (c *corkable) writeLoop() {
-	var err error
-	for b := range c.handoff {
-		if b == nil {
-			c.written <- err
-			continue
-		}
-		if err == nil {
-			if _, werr := c.rw.Write(b); werr != nil {
-				err = werr
+	defer close(c.drained)
+	for range c.wake {
+		for {
+			c.mu.Lock()
+			if len(c.buf) == 0 || c.err != nil || c.writing {
+				// Nothing to send, or a writer is at the stream: it wakes
+				// this goroutine again if more gathered meanwhile.
+				c.room.Broadcast()
+				c.mu.Unlock()
+				break
 			}
-		}
-		select {
-		case c.free <- b:
-		default:
+			b := c.buf
+			c.buf, c.spare = c.spare[:0], nil
+			c.writing = true
+			c.room.Broadcast()
+			c.mu.Unlock()
+
+			c.extendDeadline()
+			_, err := c.rw.Write(b)
+
+			c.mu.Lock()
+			c.writing = false
+			if err != nil && c.err == nil {
+				c.err = fmt.Errorf("rpc: write: %w", err)
+			}
+			if cap(b) <= 4*maxGathered {
+				c.spare = b
+			}
+			c.mu.Unlock()
 		}
 	}
 }
 
-// flush sends everything gathered and returns once it is on the stream.
-func (c *corkable) flush() error {
-	if c.err != nil {
+// close sends what is gathered, then stops the goroutine; later writes
+// fail. It returns the first write error, if any.
+func (c *corkable) close() error {
+	if c.wake == nil {
+		return nil
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		<-c.drained
 		return c.err
 	}
-	if c.handed {
-		c.handed = false
-		c.handoff <- nil
-		if err := <-c.written; err != nil {
-			c.err = err
-			return err
-		}
-	}
-	if len(c.buf) > 0 {
-		_, err := c.rw.Write(c.buf)
-		c.buf = c.buf[:0]
-		if err != nil {
-			c.err = err
-			return err
-		}
-	}
-	return nil
+	c.closed = true
+	c.room.Broadcast()
+	c.mu.Unlock()
+	close(c.wake) // the goroutine drains what is gathered first
+	<-c.drained
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
 
-// close stops the goroutine, if there is one. Nothing may be written after.
-func (c *corkable) close() {
-	if c.handoff != nil {
-		close(c.handoff)
-		c.handoff = nil
-	}
-}
-
-// sessionWriter writes frames on a session for many goroutines at once. A
-// frame written while others wait for their turn goes out in the same write
-// to the stream as theirs: pipelined requests, or the answers to them, cost
-// one write (and one packet) per batch instead of one per frame.
+// sessionWriter writes frames on a session for many goroutines at once,
+// through the session's corkable.
 type sessionWriter struct {
-	s       *noiseproto.Session
-	out     *corkable
-	waiting atomic.Int32
-	mu      sync.Mutex
-	closed  bool
+	s   *noiseproto.Session
+	out *corkable
+	mu  sync.Mutex
 }
 
 func newSessionWriter(s *noiseproto.Session, out *corkable) *sessionWriter {
@@ -210,33 +246,21 @@ func newSessionWriter(s *noiseproto.Session, out *corkable) *sessionWriter {
 	return &sessionWriter{s: s, out: out}
 }
 
-// close stops the writer; later writes fail with errConnClosed.
-func (w *sessionWriter) close() {
+// close sends what is written and stops the writer; later writes fail.
+func (w *sessionWriter) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.closed = true
-	w.out.close()
+	return w.out.close()
 }
 
 // write sends one frame, made by frame under the writer's lock (so that
-// what must be first is first); it returns once the frame is on the stream,
-// or when it failed, which breaks the session's sending side for good.
+// what must be first is first). It returns once the frame is gathered for
+// the stream, or with the error that broke the stream, which breaks the
+// session's sending side for good.
 func (w *sessionWriter) write(frame func() []byte) error {
-	w.waiting.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		w.waiting.Add(-1)
-		return errConnClosed
-	}
-	err := w.s.WriteFrame(frame())
-	if w.waiting.Add(-1) == 0 || err != nil {
-		setWriteDeadline(w.out.rw, time.Now().Add(writeTimeout))
-		if ferr := w.out.flush(); err == nil && ferr != nil {
-			err = fmt.Errorf("rpc: write: %w", ferr)
-		}
-	}
-	return err
+	return w.s.WriteFrame(frame())
 }
 
 // Incoming is an authenticated request as the server's dispatcher sees it.
@@ -346,6 +370,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 		return err
 	}
 	w := newSessionWriter(s, out)
+	defer w.close() // sends the answers still gathered
 	req, err := openRequest(b, s.RemoteKey(), s.HandshakeHash())
 	if err != nil {
 		if errors.Is(err, ErrBadMessage) {
@@ -353,7 +378,6 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 		}
 		return err // a bad signature gets no answer at all
 	}
-	defer w.close()
 	setReadDeadline(rw, time.Time{})
 	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, slots: make(chan struct{}, maxInFlight), turns: newTurns()}
 	stopIdle := ss.watchIdle(rw)

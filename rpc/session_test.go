@@ -222,15 +222,15 @@ func TestPipelined(t *testing.T) {
 	}
 }
 
-// TestLargeFrames: frames bigger than what corkable hands to its writing
-// goroutine at a time arrive whole and in order, mixed with small ones.
+// TestLargeFrames: frames bigger than what corkable gathers before a writer
+// must wait for its goroutine arrive whole and in order, mixed with small ones.
 func TestLargeFrames(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	go serveSession(context.Background(), s, callee, nil, echo(&calls), time.Now)
 	var reqs []*Request
-	for i, size := range []int{3 << 20, 10, handoffSize, handoffSize + 1, 1} {
+	for i, size := range []int{3 << 20, 10, maxGathered, maxGathered + 1, 1} {
 		p := make([]byte, size)
 		for j := range p {
 			p[j] = byte(i + j)
