@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/rpc"
@@ -14,8 +15,12 @@ import (
 var errSelfNoDaemon = errors.New("no daemon is running to answer for this agent")
 
 // sendWindow is how many messages of send --lines may wait for their reply
-// at once.
-const sendWindow = 256
+// at once (as many as the callee reads ahead on a session), and
+// sendWindowBytes how many bytes of them.
+const (
+	sendWindow      = 1024
+	sendWindowBytes = 64 << 20
+)
 
 type sendOptions struct {
 	to      string
@@ -91,15 +96,22 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 	type reply struct {
 		resp rpc.Response
 		err  error
+		size int
 	}
 	replies := make(chan chan reply, sendWindow) // in the order of the lines
 	readErr := make(chan error, 1)
+	var inFlight bytesInFlight
+	inFlight.init()
 	go func() {
 		defer close(replies)
 		lines := bufio.NewScanner(e.stdin)
 		lines.Buffer(make([]byte, 0, 64<<10), rpc.MaxPayload+1)
 		for lines.Scan() {
 			r := make(chan reply, 1)
+			size := len(lines.Bytes())
+			if !inFlight.hold(ctx, size) {
+				return
+			}
 			select {
 			case replies <- r:
 			case <-ctx.Done():
@@ -109,7 +121,7 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 			wait := e.start(ctx, s, to, req) // sent in the order of the lines
 			go func() {
 				resp, err := wait()
-				r <- reply{resp, err}
+				r <- reply{resp, err, size}
 			}()
 		}
 		switch err := lines.Err(); {
@@ -127,6 +139,7 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 			flush() // nothing is ready behind this one: show what is done
 		}
 		got := <-r
+		inFlight.release(got.size)
 		if got.err != nil {
 			return got.err
 		}
@@ -140,4 +153,38 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 	default:
 		return nil
 	}
+}
+
+// bytesInFlight keeps the messages of send --lines awaiting their reply
+// within sendWindowBytes (one larger message may go alone).
+type bytesInFlight struct {
+	mu    sync.Mutex
+	freed *sync.Cond
+	n     int
+}
+
+func (b *bytesInFlight) init() { b.freed = sync.NewCond(&b.mu) }
+
+// hold waits for room for n bytes; it gives up (false) once ctx ends.
+func (b *bytesInFlight) hold(ctx context.Context, n int) bool {
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock() // not between a waiter's check and its Wait
+		b.freed.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.n > 0 && b.n+n > sendWindowBytes && ctx.Err() == nil {
+		b.freed.Wait()
+	}
+	b.n += n
+	return ctx.Err() == nil
+}
+
+func (b *bytesInFlight) release(n int) {
+	b.mu.Lock()
+	b.n -= n
+	b.mu.Unlock()
+	b.freed.Broadcast()
 }

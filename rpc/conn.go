@@ -88,6 +88,7 @@ func (c *conn) send(req *Request) (answer chan Response, sent bool, err error) {
 	}
 	c.pending[req.ID] = answer
 	c.active++
+	busy := c.active > 1 // pipelined: join the next batch
 	if c.idle != nil {
 		c.idle.Stop()
 	}
@@ -100,7 +101,7 @@ func (c *conn) send(req *Request) (answer chan Response, sent bool, err error) {
 		}
 		b, _ := appendRequest(make([]byte, 0, 64+len(req.Payload)+len(req.Secret)), req, true)
 		return b
-	})
+	}, busy)
 	if err != nil {
 		c.end(err)
 		c.forget(req.ID)

@@ -37,6 +37,10 @@ const (
 	// maxInFlight is how many requests of one session the callee works on
 	// at once; it reads no further request until one is answered.
 	maxInFlight = 1024
+	// maxInFlightBytes bounds the payloads of one session's requests in
+	// progress: past it, the callee reads no further request until some are
+	// answered (so a session holds at most this plus one request in memory).
+	maxInFlightBytes = 64 << 20
 	// writeTimeout bounds each write of frames to the stream.
 	writeTimeout = 30 * time.Second
 )
@@ -94,6 +98,10 @@ type corkable struct {
 	err     error // the first write error: the stream is broken
 
 	deadlineSet time.Time // when the write deadline was last moved
+	// gather: the frame being written has company (other requests of the
+	// session in progress), so it waits for the goroutine even if the
+	// stream is free: more are likely to join it. Set by sessionWriter.
+	gather bool
 }
 
 // maxGathered is how much a writer may gather before it waits for the
@@ -118,7 +126,7 @@ func (c *corkable) Write(p []byte) (int, error) {
 		return 0, c.err
 	case c.closed:
 		return 0, errConnClosed
-	case !c.writing && len(c.buf) == 0:
+	case !c.writing && len(c.buf) == 0 && !c.gather:
 		// Nobody is writing: write now, in this goroutine (a lone request
 		// or answer waits for no hand-over); what others write meanwhile
 		// gathers for the goroutine.
@@ -256,10 +264,15 @@ func (w *sessionWriter) close() error {
 // write sends one frame, made by frame under the writer's lock (so that
 // what must be first is first). It returns once the frame is gathered for
 // the stream, or with the error that broke the stream, which breaks the
-// session's sending side for good.
-func (w *sessionWriter) write(frame func() []byte) error {
+// session's sending side for good. busy says that other requests of the
+// session are in progress: the frame then joins the next batch rather
+// than going out alone.
+func (w *sessionWriter) write(frame func() []byte, busy bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.out.mu.Lock()
+	w.out.gather = busy
+	w.out.mu.Unlock()
 	return w.s.WriteFrame(frame())
 }
 
@@ -374,12 +387,13 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 	req, err := openRequest(b, s.RemoteKey(), s.HandshakeHash())
 	if err != nil {
 		if errors.Is(err, ErrBadMessage) {
-			return w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) })
+			return w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) }, false)
 		}
 		return err // a bad signature gets no answer at all
 	}
 	setReadDeadline(rw, time.Time{})
 	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, slots: make(chan struct{}, maxInFlight), turns: newTurns()}
+	ss.bytesFree = sync.NewCond(&ss.bytesMu)
 	stopIdle := ss.watchIdle(rw)
 	defer stopIdle()
 	stopCtx := context.AfterFunc(ctx, func() { setReadDeadline(rw, time.Now()) })
@@ -391,7 +405,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 			break
 		}
 		if req, err = DecodeRequest(b); err != nil {
-			w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) })
+			w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) }, false)
 			break
 		}
 		ss.start(ctx, req)
@@ -411,29 +425,61 @@ type serverSession struct {
 	now      func() time.Time
 
 	slots chan struct{} // one per request in progress
-	turns *turns
-	seq   uint64 // the next request's place in turns
-	wg    sync.WaitGroup
-	last  atomic.Int64 // when the last request arrived or was answered, Unix ns
-	idled atomic.Bool  // the idle watch ended the session
+
+	bytesMu   sync.Mutex
+	bytesFree *sync.Cond // signalled as payloads are answered
+	bytes     int        // payload bytes of the requests in progress
+	turns     *turns
+	seq       uint64 // the next request's place in turns
+	wg        sync.WaitGroup
+	last      atomic.Int64 // when the last request arrived or was answered, Unix ns
+	idled     atomic.Bool  // the idle watch ended the session
 }
 
-// start answers req in its own goroutine, once fewer than maxInFlight are
-// in progress.
+// start answers req in its own goroutine, keeping fewer than maxInFlight
+// in progress and their payloads within maxInFlightBytes; it returns once
+// another may be read.
 func (ss *serverSession) start(ctx context.Context, req Request) {
 	in := &Incoming{Caller: ss.caller, Request: req, Arrived: arrival(), turns: ss.turns, seq: ss.seq}
 	ss.seq++
+	size := len(req.Payload)
 	ss.slots <- struct{}{}
+	ss.holdBytes(size)
 	ss.last.Store(time.Now().UnixNano())
 	ss.wg.Add(1)
 	go func() {
 		defer ss.wg.Done()
 		resp := ss.respond(ctx, in)
 		ss.turns.finish(in.seq)
-		ss.w.write(func() []byte { return encode(&resp) })
+		ss.w.write(func() []byte { return encode(&resp) }, len(ss.slots) > 1)
 		ss.last.Store(time.Now().UnixNano())
+		ss.releaseBytes(size)
 		<-ss.slots
 	}()
+	ss.waitBytes()
+}
+
+// holdBytes, releaseBytes and waitBytes keep the payloads in progress
+// within maxInFlightBytes.
+func (ss *serverSession) holdBytes(n int) {
+	ss.bytesMu.Lock()
+	ss.bytes += n
+	ss.bytesMu.Unlock()
+}
+
+func (ss *serverSession) releaseBytes(n int) {
+	ss.bytesMu.Lock()
+	ss.bytes -= n
+	ss.bytesMu.Unlock()
+	ss.bytesFree.Broadcast()
+}
+
+func (ss *serverSession) waitBytes() {
+	ss.bytesMu.Lock()
+	for ss.bytes > maxInFlightBytes {
+		ss.bytesFree.Wait()
+	}
+	ss.bytesMu.Unlock()
 }
 
 // respond dispatches a request under its own deadline.

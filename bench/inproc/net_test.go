@@ -217,7 +217,7 @@ func BenchmarkP4Messages(b *testing.B) {
 	b.Run("n2n", func(b *testing.B) {
 		p := newN2NPair(b, nil)
 		b.ResetTimer()
-		p.pipeline(b, b.N, 256, func() *rpc.Request { return &rpc.Request{Kind: rpc.KindSend, Payload: payload100} })
+		p.pipeline(b, b.N, 1024, func() *rpc.Request { return &rpc.Request{Kind: rpc.KindSend, Payload: payload100} })
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	})
 	b.Run("n2n-ping", func(b *testing.B) {
