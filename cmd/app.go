@@ -21,17 +21,24 @@ import (
 // Main runs the program with the process's arguments and streams and returns
 // the exit status.
 func Main() int {
-	return Run(os.Args, os.Stdin, os.Stdout, os.Stderr)
+	return runCommand(os.Args, os.Stdin, os.Stdout, os.Stderr, true)
 }
 
-// Run is Main with explicit arguments and streams.
+// Run is Main with explicit arguments and streams, for a caller that goes
+// on after it: everything the command opened is closed when it returns.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runCommand(args, stdin, stdout, stderr, false)
+}
+
+// runCommand runs one command line; exiting says the process exits when it
+// returns (see env.exiting).
+func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer, exiting bool) int {
 	// Everything n2n creates in the home is private to its owner.
 	unix.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: output.IsTerminal(stdout), stdinTTY: output.IsTerminal(stdin)}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: output.IsTerminal(stdout), stdinTTY: output.IsTerminal(stdin), exiting: exiting}
 	e.cwd, _ = os.Getwd()
 	return e.run(ctx, args)
 }
@@ -72,6 +79,12 @@ type env struct {
 	args           []string // the command line, global flags first
 	cwd            string   // of the invoking shell
 
+	// exiting: the process exits as soon as the command returns, so what
+	// only reading opened (a read-only home, the one-shot client host) is
+	// left for the exit to release instead of being closed first: closing
+	// a read-only Badger unmaps and syncs every table, ~1 ms that the user
+	// would wait for after the answer is printed. Nothing is written then.
+	exiting bool
 	// daemon is set when the command runs inside "n2n serve" (forwarded
 	// over the local socket, or a handler's own n2n command).
 	daemon *rpc.Daemon

@@ -38,6 +38,9 @@ func (e *env) openHome(ctx context.Context, readOnly bool) (c *chain.Chain, done
 	if err != nil {
 		return nil, nil, err
 	}
+	if readOnly && e.exiting {
+		return c, func() {}, nil // released by the exit (env.exiting)
+	}
 	return c, func() { c.Close() }, nil
 }
 

@@ -48,12 +48,18 @@ func (e *env) connect(ctx context.Context, write bool) (*session, error) {
 	book := &peers.AddrBook{Store: store}
 	cl := &rpc.Client{Node: node, Book: book, ID: c.Identity(), DialTimeout: e.dialTimeout, Timeout: e.timeout}
 	return &session{chain: c, client: cl, book: book, done: func() {
+		learnt := pending != nil && len(pending.sets) > 0
+		if e.exiting && !write && !learnt {
+			return // nothing to write: the exit releases the host and the home
+		}
 		cl.Close()
 		node.Close()
-		done()
-		if pending != nil && len(pending.sets) > 0 {
+		if learnt {
+			c.Close() // before saveBook opens the home to write
 			e.saveBook(pending.sets)
+			return
 		}
+		done()
 	}}, nil
 }
 
