@@ -46,6 +46,8 @@ type Daemon struct {
 	auditOnce   sync.Once
 	auditWriter *groupWriter
 	auditing    pendingWrites // audit records being written
+	receiptOnce sync.Once
+	receipt     []byte // the reply to a message stored in the inbox
 }
 
 // ID is the daemon's identity.
@@ -155,7 +157,8 @@ func (d *Daemon) receive(ctx context.Context, in *Incoming) Response {
 		return Response{Status: StatusHandlerError, Error: "the message could not be stored"}
 	}
 	d.Events.Publish(Event{Time: now, Kind: "message", From: in.Caller, Message: m})
-	return Response{Status: StatusOK, Payload: []byte(fmt.Sprintf("delivered to %s\n", d.ID().Public()))}
+	d.receiptOnce.Do(func() { d.receipt = []byte(fmt.Sprintf("delivered to %s\n", d.ID().Public())) })
+	return Response{Status: StatusOK, Payload: d.receipt}
 }
 
 // call runs a function under the capability check and records the call in
