@@ -129,6 +129,11 @@ func (c *conn) wait(ctx context.Context, req *Request, answer chan Response) (Re
 	case <-ctx.Done():
 		return Response{}, ctx.Err()
 	case <-wait.C:
+		// The callee answers every request by its deadline: one a second
+		// past it means the session, or the connection under it, is gone
+		// (a peer that vanished without closing it). End it, so that the
+		// next request dials again instead of waiting here too.
+		c.end(errors.New("the agent stopped answering on this session"))
 		return Response{}, ErrTimeout
 	}
 }

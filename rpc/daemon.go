@@ -215,9 +215,6 @@ func (d *Daemon) authorizeAndRun(ctx context.Context, in *Incoming, rec *AuditRe
 		rec.GrantID = dec.GrantID[:]
 		inv.Grant = dec.GrantID.ActionString()
 	}
-	if err := in.WaitTurn(ctx); err != nil {
-		return Response{Status: StatusTimeout, Error: "deadline passed while earlier calls ran"}
-	}
 	return d.Functions.Run(ctx, inv)
 }
 

@@ -284,17 +284,18 @@ type Incoming struct {
 	// arrival, never two alike in one process (zero: not from a session).
 	Arrived time.Time
 
-	turns *turns // of the request's session (nil: not from a session)
-	seq   uint64 // the request's place in it
+	turns *turns // of the request's session: its messages (nil: not a message from a session)
+	seq   uint64 // the message's place in it
 }
 
-// WaitTurn waits until every request that came before this one on its
-// session has been answered: a dispatcher calls it before running a handler,
-// so that handlers of one session run one at a time, in the order the
-// requests were sent (a pipelining caller takes one handler slot, not all of
-// them, and `send --lines` reaches a receive function line by line).
-// Requests that run no handler do not wait. It returns ctx's error if ctx
-// ends first.
+// WaitTurn waits until every message (send) that came before this one on
+// its session has been answered: the daemon calls it before a message runs
+// the receive function, so that one sender's messages are handled one at a
+// time, in the order they were sent (`send --lines` reaches a receive
+// function line by line, and a pipelining sender takes one handler slot,
+// not all of them). Messages that go to the inbox do not wait; calls are
+// not ordered (a daemon's session carries independent commands). It
+// returns ctx's error if ctx ends first.
 func (in *Incoming) WaitTurn(ctx context.Context) error {
 	if in.turns == nil {
 		return nil
@@ -302,7 +303,7 @@ func (in *Incoming) WaitTurn(ctx context.Context) error {
 	return in.turns.wait(ctx, in.seq)
 }
 
-// turns orders the requests of one session: next is the first request not
+// turns orders the messages of one session: next is the first message not
 // yet answered; answered holds those answered after it.
 type turns struct {
 	mu       sync.Mutex
@@ -430,7 +431,7 @@ type serverSession struct {
 	bytesFree *sync.Cond // signalled as payloads are answered
 	bytes     int        // payload bytes of the requests in progress
 	turns     *turns
-	seq       uint64 // the next request's place in turns
+	seq       uint64 // the next message's place in turns
 	wg        sync.WaitGroup
 	last      atomic.Int64 // when the last request arrived or was answered, Unix ns
 	idled     atomic.Bool  // the idle watch ended the session
@@ -440,8 +441,11 @@ type serverSession struct {
 // in progress and their payloads within maxInFlightBytes; it returns once
 // another may be read.
 func (ss *serverSession) start(ctx context.Context, req Request) {
-	in := &Incoming{Caller: ss.caller, Request: req, Arrived: arrival(), turns: ss.turns, seq: ss.seq}
-	ss.seq++
+	in := &Incoming{Caller: ss.caller, Request: req, Arrived: arrival()}
+	if req.Kind == KindSend {
+		in.turns, in.seq = ss.turns, ss.seq
+		ss.seq++
+	}
 	size := len(req.Payload)
 	ss.slots <- struct{}{}
 	ss.holdBytes(size)
@@ -450,7 +454,9 @@ func (ss *serverSession) start(ctx context.Context, req Request) {
 	go func() {
 		defer ss.wg.Done()
 		resp := ss.respond(ctx, in)
-		ss.turns.finish(in.seq)
+		if in.turns != nil {
+			in.turns.finish(in.seq)
+		}
 		ss.w.write(func() []byte { return encode(&resp) }, len(ss.slots) > 1)
 		ss.last.Store(time.Now().UnixNano())
 		ss.releaseBytes(size)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -355,4 +356,97 @@ func TestDeadlineCtx(t *testing.T) {
 		t.Fatalf("Err of a child of an ended parent, Done never called: %v", c.Err())
 	}
 	c.release()
+}
+
+// TestMessagesInTurnCallsNot: a session's messages reach a dispatcher that
+// waits its turn one at a time, in the order sent; its calls do not wait
+// for each other (a daemon's kept session carries independent commands).
+func TestMessagesInTurnCallsNot(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var mu sync.Mutex
+	var log []string
+	note := func(e string) { mu.Lock(); log = append(log, e); mu.Unlock() }
+	release := make(chan struct{})
+	var inside sync.WaitGroup
+	inside.Add(2)
+	both := make(chan struct{})
+	go func() { inside.Wait(); close(both) }()
+	go serveSession(context.Background(), s, callee, nil, func(ctx context.Context, in *Incoming) Response {
+		if err := in.WaitTurn(ctx); err != nil {
+			return Response{Status: StatusTimeout}
+		}
+		p := string(in.Request.Payload)
+		switch in.Request.Kind {
+		case KindSend:
+			note("enter " + p)
+			if p == "1" {
+				<-release
+			}
+			note("exit " + p)
+		case KindCall: // both calls must be inside at once
+			inside.Done()
+			select {
+			case <-both:
+			case <-ctx.Done():
+				return Response{Status: StatusTimeout}
+			}
+		}
+		return Response{Status: StatusOK}
+	}, time.Now)
+	cn, err := dialConn(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.close()
+	do := func(kind Kind, id uint64, p string) chan Response {
+		r := make(chan Response, 1)
+		req := &Request{ID: id, Kind: kind, Function: "f", Payload: []byte(p), Deadline: time.Now().Add(5 * time.Second).UnixMicro()}
+		answer, _, err := cn.send(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { resp, _ := cn.wait(context.Background(), req, answer); r <- resp }()
+		return r
+	}
+	m1, m2 := do(KindSend, 1, "1"), do(KindSend, 2, "2")
+	c1, c2 := do(KindCall, 3, ""), do(KindCall, 4, "")
+	for _, r := range []chan Response{c1, c2} {
+		if resp := <-r; resp.Status != StatusOK {
+			t.Fatalf("calls did not run at once: %+v", resp)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // room for message 2 to jump its turn
+	close(release)
+	<-m1
+	<-m2
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(log, ",") != "enter 1,exit 1,enter 2,exit 2" {
+		t.Fatalf("messages out of turn: %v", log)
+	}
+}
+
+// TestUnansweredEndsSession: a request left unanswered past its deadline
+// and the grace ends the session, so the next request dials a new one.
+func TestUnansweredEndsSession(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	stuck := make(chan struct{})
+	defer close(stuck)
+	go serveSession(context.Background(), s, callee, nil, func(context.Context, *Incoming) Response {
+		<-stuck // a callee that never answers
+		return Response{Status: StatusOK}
+	}, time.Now)
+	cn, err := dialConn(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindPing, Deadline: time.Now().Add(100 * time.Millisecond).UnixMicro()})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err %v", err)
+	}
+	if cn.alive() {
+		t.Fatal("session still taken for alive")
+	}
 }
