@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -163,7 +164,8 @@ type benchResult struct {
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.+)$`)
 
 func parseBench(out string) map[string]benchResult {
-	res := map[string]benchResult{}
+	runs := map[string][]benchResult{}
+	var order []string
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		m := benchLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
@@ -178,9 +180,33 @@ func parseBench(out string) map[string]benchResult {
 				r.Values[f[i+1]] = v
 			}
 		}
-		res[r.Name] = r
+		if _, ok := runs[r.Name]; !ok {
+			order = append(order, r.Name)
+		}
+		runs[r.Name] = append(runs[r.Name], r)
+	}
+	res := map[string]benchResult{}
+	for _, name := range order {
+		res[name] = medianRun(runs[name])
 	}
 	return res
+}
+
+// medianRun folds the runs of one benchmark (-test.count) into one: the
+// median of each metric, so one run slowed by the machine does not decide.
+func medianRun(rs []benchResult) benchResult {
+	out := benchResult{Name: rs[0].Name, N: rs[0].N, Values: map[string]float64{}}
+	for unit := range rs[0].Values {
+		var vs []float64
+		for _, r := range rs {
+			if v, ok := r.Values[unit]; ok {
+				vs = append(vs, v)
+			}
+		}
+		sort.Float64s(vs)
+		out.Values[unit] = vs[len(vs)/2]
+	}
+	return out
 }
 
 // goBench runs a benchmark binary or `go test` and parses its output.

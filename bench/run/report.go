@@ -231,7 +231,7 @@ func (h *harness) markdown(table string) string {
 	fmt.Fprintf(&b, "- %s; %s; static binaries (CGO_ENABLED=0, -trimpath, -s -w)\n", m.kernel, m.goVersion)
 	fmt.Fprintf(&b, "- %s; the run took %s\n", m.date, m.took)
 	fmt.Fprintf(&b, "- load average at start %s, at end %s (the machine may be shared: other work running at the same time slows every column alike, but not always evenly)\n", m.loadStart, m.loadEnd)
-	fmt.Fprintf(&b, "- whole-process figures: median (p90) of %d runs after %d warm-up runs, wall time from fork to exit; in-process figures: Go benchmarks (bench/inproc, peers, caps)\n\n", h.runs, h.warmup)
+	fmt.Fprintf(&b, "- whole-process figures: median (p90) of %d runs after %d warm-up runs, wall time from fork to exit; in-process figures: Go benchmarks (bench/inproc, peers, caps), the median of 3 runs (P3, P4, P5, P7) or 5 (P8)\n\n", h.runs, h.warmup)
 	b.WriteString("## Results\n\n")
 	b.WriteString(table)
 	b.WriteString("\n## Notes\n\n")
