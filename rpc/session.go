@@ -116,7 +116,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 	defer stopIdle()
 	stopCtx := context.AfterFunc(ctx, func() { setReadDeadline(rw, time.Now()) })
 	defer stopCtx()
-	ss.start(ctx, req)
+	ss.handle(ctx, req)
 	for {
 		b, err = s.ReadFrame()
 		if err != nil {
@@ -126,7 +126,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 			w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) }, false)
 			break
 		}
-		ss.start(ctx, req)
+		ss.handle(ctx, req)
 	}
 	ss.wg.Wait()
 	if err == io.EOF || ss.idled.Load() || ctx.Err() != nil {
@@ -152,6 +152,26 @@ type serverSession struct {
 	wg        sync.WaitGroup
 	last      atomic.Int64 // when the last request arrived or was answered, Unix ns
 	idled     atomic.Bool  // the idle watch ended the session
+}
+
+// handle answers req: a ping at once, any other request in its own
+// goroutine (start).
+//
+// A ping is answered by the session itself, from the goroutine that reads
+// requests, as HTTP/2 answers its PING frames: what it measures is the round
+// trip to the callee's session, not the callee's scheduler, and it has
+// nothing to wait for.
+func (ss *serverSession) handle(ctx context.Context, req Request) {
+	if req.Kind != KindPing {
+		ss.start(ctx, req)
+		return
+	}
+	resp := Response{ID: req.ID, Status: StatusOK}
+	if !req.DeadlineTime().After(ss.now()) {
+		resp = Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}
+	}
+	ss.last.Store(time.Now().UnixNano())
+	ss.w.write(func() []byte { return encode(&resp) }, len(ss.slots) > 0)
 }
 
 // start answers req in its own goroutine, keeping fewer than maxInFlight

@@ -442,11 +442,40 @@ func TestUnansweredEndsSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindPing, Deadline: time.Now().Add(100 * time.Millisecond).UnixMicro()})
+	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: time.Now().Add(100 * time.Millisecond).UnixMicro()})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err %v", err)
 	}
 	if cn.alive() {
 		t.Fatal("session still taken for alive")
+	}
+}
+
+// TestPingAnsweredBySession: a ping is answered by the session itself, even
+// while the dispatcher is busy, and never reaches the dispatcher.
+func TestPingAnsweredBySession(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	stuck := make(chan struct{})
+	defer close(stuck)
+	var pings atomic.Int32
+	go serveSession(context.Background(), s, callee, nil, func(_ context.Context, in *Incoming) Response {
+		if in.Request.Kind == KindPing {
+			pings.Add(1)
+		}
+		<-stuck
+		return Response{Status: StatusOK}
+	}, time.Now)
+	cn, err := dialConn(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.close()
+	if _, _, err := cn.send(&Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
+		t.Fatal(err)
+	}
+	resp, _, err := cn.do(context.Background(), &Request{ID: 2, Kind: KindPing, Payload: []byte("x"), Deadline: deadline()})
+	if err != nil || resp.Status != StatusOK || resp.ID != 2 || pings.Load() != 0 {
+		t.Fatalf("ping: %+v %v (dispatcher saw %d pings)", resp, err, pings.Load())
 	}
 }
