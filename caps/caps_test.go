@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -312,4 +314,28 @@ func mustMarshal(t testing.TB, v any) []byte {
 func nonCanonical(b []byte) []byte {
 	n := b[0] & 0x1f
 	return append([]byte{0xb8, n}, b[1:]...)
+}
+
+// TestFunctionNameByHand: the hand-written name check accepts exactly what
+// the pattern of DESIGN §8 does.
+func TestFunctionNameByHand(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	alphabet := "az09_AZ.-* \x00é"
+	r := rand.New(rand.NewPCG(1, 2))
+	names := []string{"", "a", "publish_post", "_a", "0a", "a-b", strings.Repeat("a", 64), strings.Repeat("a", 65)}
+	for range 20000 {
+		b := make([]byte, r.IntN(70))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+			if r.IntN(2) == 0 {
+				b[i] = byte('a' + r.IntN(26))
+			}
+		}
+		names = append(names, string(b))
+	}
+	for _, n := range names {
+		if got, want := isFunctionName(n), re.MatchString(n); got != want {
+			t.Fatalf("isFunctionName(%q) = %v, the pattern says %v", n, got, want)
+		}
+	}
 }

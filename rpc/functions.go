@@ -8,20 +8,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/keys"
 )
 
-var functionNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`) })
-
 // ValidFunctionName reports whether name is a function name users may define
 // ("n2n." names are reserved for built-ins).
-func ValidFunctionName(name string) bool { return functionNameRE().MatchString(name) }
+func ValidFunctionName(name string) bool {
+	return name != caps.ReceiveClaim && caps.ValidFunction(name)
+}
 
 // Functions finds and runs function handlers (DESIGN §8): executables in a
 // directory, or commands given to serve --fn. At most Limit run at once.
