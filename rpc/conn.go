@@ -64,16 +64,6 @@ func dialConn(rw io.ReadWriteCloser, id *keys.Identity, static *noiseproto.Stati
 	return c, nil
 }
 
-// do sends req and waits for its answer (send, then wait).
-func (c *conn) do(ctx context.Context, req *Request) (resp Response, sent bool, err error) {
-	answer, sent, err := c.send(req)
-	if err != nil {
-		return Response{}, sent, err
-	}
-	resp, err = c.wait(ctx, req, answer)
-	return resp, true, err
-}
-
 // send writes req on the session and returns where its answer will come.
 // sent reports whether req may have reached the callee: when it is false,
 // nothing was sent and req can go on another session. After a nil error,

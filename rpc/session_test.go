@@ -53,6 +53,17 @@ func echo(calls *atomic.Int32) Dispatcher {
 
 func deadline() int64 { return time.Now().Add(10 * time.Second).UnixMicro() }
 
+// do sends req and waits for its answer (send, then wait): Client.Go and
+// Call.Wait without the client.
+func (c *conn) do(ctx context.Context, req *Request) (resp Response, sent bool, err error) {
+	answer, sent, err := c.send(req)
+	if err != nil {
+		return Response{}, sent, err
+	}
+	resp, err = c.wait(ctx, req, answer)
+	return resp, true, err
+}
+
 // exchange runs the caller's side of a session on rw: the handshake with
 // `to`, then each request in turn; it ends the session afterwards.
 func exchange(rw io.ReadWriteCloser, id *keys.Identity, to keys.PublicKey, reqs ...*Request) ([]Response, error) {
