@@ -32,7 +32,7 @@ func sendCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "send",
 		Usage:     "send a message to an agent and wait for its reply",
-		ArgsUsage: "AGENT MESSAGE|-",
+		ArgsUsage: "AGENT MESSAGE|-, or --lines AGENT",
 		Description: "Delivers MESSAGE (or stdin with -, binary-safe, up to 16 MiB) to AGENT over an\n" +
 			"end-to-end encrypted session and blocks until the agent's receive function\n" +
 			"answers or the message is in its inbox. Prints the reply as is.\n\n" +
