@@ -102,16 +102,17 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 	}
 	w := newSessionWriter(s, out)
 	defer w.close() // sends the answers still gathered
+	badRequest := func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) }
 	req, err := openRequest(b, s.RemoteKey(), s.HandshakeHash())
 	if err != nil {
 		if errors.Is(err, ErrBadMessage) {
-			return w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) }, false)
+			return w.write(badRequest, false)
 		}
 		return err // a bad signature gets no answer at all
 	}
 	setReadDeadline(rw, time.Time{})
-	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, slots: make(chan struct{}, maxInFlight), turns: newTurns()}
-	ss.bytesFree = sync.NewCond(&ss.bytesMu)
+	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatch: dispatch, now: now, turns: newTurns()}
+	ss.answered = sync.NewCond(&ss.mu)
 	stopIdle := ss.watchIdle(rw)
 	defer stopIdle()
 	stopCtx := context.AfterFunc(ctx, func() { setReadDeadline(rw, time.Now()) })
@@ -123,7 +124,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 			break
 		}
 		if req, err = DecodeRequest(b); err != nil {
-			w.write(func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) }, false)
+			w.write(badRequest, false)
 			break
 		}
 		ss.handle(ctx, req)
@@ -142,16 +143,23 @@ type serverSession struct {
 	dispatch Dispatcher
 	now      func() time.Time
 
-	slots chan struct{} // one per request in progress
+	mu       sync.Mutex
+	answered *sync.Cond // signalled as requests are answered
+	inFlight int        // requests in progress (handed to a goroutine)
+	bytes    int        // their payloads' bytes
 
-	bytesMu   sync.Mutex
-	bytesFree *sync.Cond // signalled as payloads are answered
-	bytes     int        // payload bytes of the requests in progress
-	turns     *turns
-	seq       uint64 // the next message's place in turns
-	wg        sync.WaitGroup
-	last      atomic.Int64 // when the last request arrived or was answered, Unix ns
-	idled     atomic.Bool  // the idle watch ended the session
+	turns *turns
+	seq   uint64 // the next message's place in turns
+	wg    sync.WaitGroup
+	last  atomic.Int64 // when the last request arrived or was answered, Unix ns
+	idled atomic.Bool  // the idle watch ended the session
+}
+
+// busy reports how many requests are in progress.
+func (ss *serverSession) busy() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.inFlight
 }
 
 // handle answers req: a ping at once, any other request in its own
@@ -171,12 +179,12 @@ func (ss *serverSession) handle(ctx context.Context, req Request) {
 		resp = Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}
 	}
 	ss.last.Store(time.Now().UnixNano())
-	ss.w.write(func() []byte { return encode(&resp) }, len(ss.slots) > 0)
+	ss.w.write(func() []byte { return encode(&resp) }, ss.busy() > 0)
 }
 
-// start answers req in its own goroutine, keeping fewer than maxInFlight
-// in progress and their payloads within maxInFlightBytes; it returns once
-// another may be read.
+// start answers req in its own goroutine. It waits until fewer than
+// maxInFlight requests are in progress before, and until their payloads are
+// within maxInFlightBytes after: it returns once another may be read.
 func (ss *serverSession) start(ctx context.Context, req Request) {
 	in := &Incoming{Caller: ss.caller, Request: req, Arrived: arrival()}
 	if req.Kind == KindSend {
@@ -184,8 +192,13 @@ func (ss *serverSession) start(ctx context.Context, req Request) {
 		ss.seq++
 	}
 	size := len(req.Payload)
-	ss.slots <- struct{}{}
-	ss.holdBytes(size)
+	ss.mu.Lock()
+	for ss.inFlight >= maxInFlight {
+		ss.answered.Wait()
+	}
+	ss.inFlight++
+	ss.bytes += size
+	ss.mu.Unlock()
 	ss.last.Store(time.Now().UnixNano())
 	ss.wg.Add(1)
 	go func() {
@@ -194,35 +207,19 @@ func (ss *serverSession) start(ctx context.Context, req Request) {
 		if in.turns != nil {
 			in.turns.finish(in.seq)
 		}
-		ss.w.write(func() []byte { return encode(&resp) }, len(ss.slots) > 1)
+		ss.w.write(func() []byte { return encode(&resp) }, ss.busy() > 1)
 		ss.last.Store(time.Now().UnixNano())
-		ss.releaseBytes(size)
-		<-ss.slots
+		ss.mu.Lock()
+		ss.inFlight--
+		ss.bytes -= size
+		ss.mu.Unlock()
+		ss.answered.Broadcast()
 	}()
-	ss.waitBytes()
-}
-
-// holdBytes, releaseBytes and waitBytes keep the payloads in progress
-// within maxInFlightBytes.
-func (ss *serverSession) holdBytes(n int) {
-	ss.bytesMu.Lock()
-	ss.bytes += n
-	ss.bytesMu.Unlock()
-}
-
-func (ss *serverSession) releaseBytes(n int) {
-	ss.bytesMu.Lock()
-	ss.bytes -= n
-	ss.bytesMu.Unlock()
-	ss.bytesFree.Broadcast()
-}
-
-func (ss *serverSession) waitBytes() {
-	ss.bytesMu.Lock()
+	ss.mu.Lock()
 	for ss.bytes > maxInFlightBytes {
-		ss.bytesFree.Wait()
+		ss.answered.Wait()
 	}
-	ss.bytesMu.Unlock()
+	ss.mu.Unlock()
 }
 
 // respond dispatches a request under its own deadline.
@@ -304,7 +301,7 @@ func (ss *serverSession) watchIdle(rw io.ReadWriter) (stop func()) {
 			return
 		}
 		idle := time.Since(time.Unix(0, ss.last.Load()))
-		if len(ss.slots) == 0 && idle >= sessionIdle {
+		if ss.busy() == 0 && idle >= sessionIdle {
 			ss.idled.Store(true)
 			setReadDeadline(rw, time.Now())
 			return
