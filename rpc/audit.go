@@ -1,8 +1,6 @@
 package rpc
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -32,16 +30,7 @@ type Audit struct {
 }
 
 // Add appends r.
-func (a Audit) Add(r *AuditRecord) error {
-	k := binary.BigEndian.AppendUint64(nil, uint64(r.Time))
-	var n [4]byte
-	rand.Read(n[:])
-	k = append(k, n[:]...)
-	if a.writer != nil {
-		return a.writer.set(k, encode(r))
-	}
-	return a.Store.Set(k, encode(r))
-}
+func (a Audit) Add(r *AuditRecord) error { return addTimed(a.Store, a.writer, r.Time, encode(r)) }
 
 // List calls fn for each record, oldest first.
 func (a Audit) List(fn func(*AuditRecord) error) error {

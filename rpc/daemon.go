@@ -57,7 +57,7 @@ func (d *Daemon) ID() *keys.Identity { return d.Chain.Identity() }
 func (d *Daemon) Inbox() Inbox {
 	side := d.Chain.Side("inbox")
 	d.inboxOnce.Do(func() { d.inboxWriter = newGroupWriter(side) })
-	return Inbox{Store: side, Writer: d.inboxWriter}
+	return Inbox{Store: side, writer: d.inboxWriter}
 }
 
 // Audit is the home's audit log of incoming calls.

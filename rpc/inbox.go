@@ -27,23 +27,27 @@ type Store interface {
 	Iterate(prefix []byte, fn func(key, value []byte) error) error
 }
 
-// Inbox keeps received messages in time order. With a Writer, messages
-// added at the same time are stored together (groupWriter).
+// Inbox keeps received messages in time order. The daemon's (Daemon.Inbox)
+// stores messages added at the same time together (groupWriter).
 type Inbox struct {
 	Store  Store
-	Writer *groupWriter
+	writer *groupWriter
 }
 
 // Add stores m under a key that sorts by time.
-func (b Inbox) Add(m *Message) error {
-	k := binary.BigEndian.AppendUint64(nil, uint64(m.Time))
+func (b Inbox) Add(m *Message) error { return addTimed(b.Store, b.writer, m.Time, encode(m)) }
+
+// addTimed stores v in s under a key that sorts by t (µs) and then at
+// random, through w when there is one.
+func addTimed(s Store, w *groupWriter, t int64, v []byte) error {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(t))
 	var r [4]byte
 	rand.Read(r[:])
 	k = append(k, r[:]...)
-	if b.Writer != nil {
-		return b.Writer.set(k, encode(m))
+	if w != nil {
+		return w.set(k, v)
 	}
-	return b.Store.Set(k, encode(m))
+	return s.Set(k, v)
 }
 
 // batchStore is a Store that can write many pairs in one transaction
