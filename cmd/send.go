@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/semaphore"
 )
 
 var errSelfNoDaemon = errors.New("no daemon is running to answer for this agent")
@@ -100,8 +100,7 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 	}
 	replies := make(chan chan reply, sendWindow) // in the order of the lines
 	readErr := make(chan error, 1)
-	var inFlight bytesInFlight
-	inFlight.init()
+	inFlight := semaphore.NewWeighted(sendWindowBytes) // bytes awaiting their reply
 	go func() {
 		defer close(replies)
 		lines := bufio.NewScanner(e.stdin)
@@ -109,8 +108,8 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 		for lines.Scan() {
 			r := make(chan reply, 1)
 			size := len(lines.Bytes())
-			if !inFlight.hold(ctx, size) {
-				return
+			if inFlight.Acquire(ctx, int64(size)) != nil {
+				return // the replies stopped: send no more
 			}
 			select {
 			case replies <- r:
@@ -139,7 +138,7 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 			flush() // nothing is ready behind this one: show what is done
 		}
 		got := <-r
-		inFlight.release(got.size)
+		inFlight.Release(int64(got.size))
 		if got.err != nil {
 			return got.err
 		}
@@ -153,38 +152,4 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 	default:
 		return nil
 	}
-}
-
-// bytesInFlight keeps the messages of send --lines awaiting their reply
-// within sendWindowBytes (one larger message may go alone).
-type bytesInFlight struct {
-	mu    sync.Mutex
-	freed *sync.Cond
-	n     int
-}
-
-func (b *bytesInFlight) init() { b.freed = sync.NewCond(&b.mu) }
-
-// hold waits for room for n bytes; it gives up (false) once ctx ends.
-func (b *bytesInFlight) hold(ctx context.Context, n int) bool {
-	stop := context.AfterFunc(ctx, func() {
-		b.mu.Lock() // not between a waiter's check and its Wait
-		b.freed.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for b.n > 0 && b.n+n > sendWindowBytes && ctx.Err() == nil {
-		b.freed.Wait()
-	}
-	b.n += n
-	return ctx.Err() == nil
-}
-
-func (b *bytesInFlight) release(n int) {
-	b.mu.Lock()
-	b.n -= n
-	b.mu.Unlock()
-	b.freed.Broadcast()
 }

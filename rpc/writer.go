@@ -33,11 +33,12 @@ func setWriteDeadline(rw io.ReadWriter, t time.Time) {
 // sent as it is made). After it, a write made while nobody else is writing
 // to the stream still goes straight to it; writes made meanwhile gather in a
 // buffer that a goroutine of its own sends: whatever gathers while a write
-// to the stream is in progress goes out in the next one. So pipelined requests, or
-// the answers to them, cost one write to the stream (and one packet) per
-// batch instead of one per frame, and for a large frame n2n's encryption of
-// the next messages runs at the same time as the transport's work on the
-// last ones (libp2p's own encryption, yamux, TCP) instead of in turn.
+// to the stream is in progress goes out in the next one. So pipelined
+// requests, or the answers to them, cost one write to the stream (and one
+// packet) per batch instead of one per frame, and for a large frame n2n's
+// encryption of the next messages runs at the same time as the transport's
+// work on the last ones (libp2p's own encryption, yamux, TCP) instead of in
+// turn.
 type corkable struct {
 	rw io.ReadWriter
 
