@@ -33,9 +33,10 @@
 // relay v2 client and service, hole punching and AutoNAT service; NewClient
 // (one-shot commands) does not listen, dials TCP, QUIC and relay addresses,
 // has no resource or connection manager, and creates a client-mode DHT
-// (lookup concurrency 3) only when the address book did not connect. The libp2p identity is the agent's
-// Ed25519 key, so a peer ID is derived from an agent ID with no lookup, and
-// RemoteAgent of a Stream is the key the transport authenticated.
+// (lookup concurrency 3) only when the address book did not connect. The
+// libp2p identity is the agent's Ed25519 key, so a peer ID is derived from
+// an agent ID with no lookup, and RemoteAgent of a Stream is the key the
+// transport authenticated.
 //
 // Logging: libp2p, kad-dht, quic-go and zeroconf (mDNS) log to stderr on
 // their own. This package turns that off at init, the standard log
@@ -53,6 +54,22 @@
 // when it restarts or its announcement (TTL 3200 s) expires, so only then is
 // a failed dial retried. NewServer fails if mDNS cannot start (no usable
 // multicast interface); Close stops it. Clients never use mDNS.
+//
+// Files, each using unexported names only of files listed before it
+// (except that record.go uses addrbook.go's bound on addresses):
+//
+//   - log.go: silencing the libraries' logs.
+//   - ids.go: agent key to peer ID and back.
+//   - rtsignal.go: a client host's signal that its routing table grew.
+//   - node.go: Node, Options, errors, accessors, background work, Close.
+//   - dht.go: DHT creation, bootstrap, waiting for the routing table.
+//   - publish.go: agent-record (re)publishing; AutoRelay's peer source.
+//   - mdns.go: mDNS discovery.
+//   - host.go: NewServer and NewClient, the server's resource manager.
+//   - record.go: the agent record and its DHT validator.
+//   - addrbook.go: the address book and its Store.
+//   - resolve.go: Connect and Resolve (DESIGN §7).
+//   - stream.go: /n2n/1.0.0 streams.
 //
 // Concurrency: Node, AddrBook (with one writer per Store) and MemStore are
 // safe for concurrent use. Record values are not synchronised.

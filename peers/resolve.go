@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -16,6 +17,9 @@ import (
 
 	"github.com/n2n-dev/n2n/keys"
 )
+
+// lookupTimeout bounds one DHT lookup (record and FindPeer together).
+const lookupTimeout = 30 * time.Second
 
 // Source is the resolution step (DESIGN §7) that connected.
 type Source int

@@ -1,0 +1,199 @@
+package peers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/multiformats/go-multiaddr"
+
+	"github.com/n2n-dev/n2n/keys"
+)
+
+// perPeerConns is how many connections one agent may hold to a server at
+// once: each one-shot command of an agent brings its own connection (same
+// peer ID), and libp2p's default of 8 refuses the ninth of a burst.
+const perPeerConns = 256
+
+// NewServer starts the host of `n2n serve`: it listens (TCP and QUIC), runs
+// a DHT server, connects to the bootstrap peers in the background, and
+// publishes the agent record once the routing table has a peer, then every
+// Options.Republish and whenever its addresses change. With Options.MDNS it
+// also advertises itself over mDNS and connects to the servers it finds
+// there; it fails if mDNS cannot start (no usable multicast interface). It
+// returns once listening; use WaitRoutingTable to wait for the DHT. ctx is
+// not retained: construction does not block on the network.
+func NewServer(ctx context.Context, o Options) (*Node, error) {
+	n, listen, key, err := newNode(o, true)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := serverResources()
+	if err != nil {
+		n.cancel()
+		return nil, err
+	}
+	h, err := libp2p.New(
+		libp2p.Identity(key),
+		libp2p.ResourceManager(rm),
+		libp2p.ListenAddrs(listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(libp2pquic.NewTransport),
+		libp2p.DefaultSecurity,
+		libp2p.DefaultMuxers,
+		libp2p.DisableMetrics(),
+		libp2p.WithDialTimeout(n.opts.DialTimeout),
+		libp2p.EnableRelay(),
+		libp2p.EnableRelayService(),
+		libp2p.EnableHolePunching(),
+		libp2p.EnableNATService(),
+		libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates),
+	)
+	if err != nil {
+		n.cancel()
+		return nil, fmt.Errorf("peers: start host: %w", err)
+	}
+	n.h = h
+	d, err := n.newDHT(dht.ModeServer)
+	if err != nil {
+		n.cancel()
+		h.Close()
+		return nil, fmt.Errorf("peers: start dht: %w", err)
+	}
+	n.dht = d
+	sub, err := h.EventBus().Subscribe(new(event.EvtLocalAddressesUpdated))
+	if err != nil {
+		n.Close()
+		return nil, fmt.Errorf("peers: subscribe: %w", err)
+	}
+	// The node is not closed yet: spawn cannot fail.
+	_ = n.spawn(func() { n.connectBootstrap(n.ctx) })
+	_ = n.spawn(func() { n.republishLoop(d, sub) })
+	if n.opts.MDNS {
+		if err := n.startMDNS(); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("peers: start mdns: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// NewClient makes the host of a one-shot command: it does not listen, dials
+// TCP, QUIC and relay addresses, uses no resource or connection manager
+// (rtWatch only observes), and creates a DHT (client mode) only when a
+// lookup needs it. ctx is not retained.
+//
+// QUIC and the relay transport cost about 0.6 ms of the 2.5 ms it takes to
+// make and close the host (QUIC's TLS certificate most of it), but an agent
+// may be reachable only through them, and transports cannot be chosen once
+// the host is made.
+func NewClient(ctx context.Context, o Options) (*Node, error) {
+	n, _, key, err := newNode(o, false)
+	if err != nil {
+		return nil, err
+	}
+	n.rtAdded = newRTSignal()
+	h, err := libp2p.New(
+		libp2p.Identity(key),
+		libp2p.NoListenAddrs,
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(libp2pquic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.DefaultMuxers,
+		libp2p.EnableRelay(), // dial /p2p-circuit addresses; no service
+		libp2p.ResourceManager(&network.NullResourceManager{}),
+		libp2p.ConnectionManager(rtWatch{s: n.rtAdded}),
+		libp2p.DisableMetrics(),
+		libp2p.Ping(false),
+		libp2p.WithDialTimeout(n.opts.DialTimeout),
+	)
+	if err != nil {
+		n.cancel()
+		return nil, fmt.Errorf("peers: start host: %w", err)
+	}
+	n.h = h
+	return n, nil
+}
+
+// newNode checks the options and makes a Node without its host: the
+// parsed listen addresses (a server's) and the host key come with it.
+func newNode(o Options, server bool) (*Node, []multiaddr.Multiaddr, crypto.PrivKey, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	boot, err := parseBootstrap(o.Bootstrap)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var listen []multiaddr.Multiaddr
+	if server {
+		for _, s := range o.Listen {
+			a, err := ParseAddr(s)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			listen = append(listen, a)
+		}
+	}
+	key, err := hostKey(o.Identity)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := &Node{id: o.Identity, opts: o, server: server, bootstrap: boot}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	return n, listen, key, nil
+}
+
+func hostKey(id *keys.Identity) (crypto.PrivKey, error) {
+	// The host keeps this copy for its lifetime (crypto.Ed25519PrivateKey
+	// wraps a 64-byte key without copying it), so it is not zeroed here.
+	k, err := crypto.UnmarshalEd25519PrivateKey(id.PrivateKey())
+	if err != nil {
+		return nil, fmt.Errorf("peers: host key: %w", err)
+	}
+	return k, nil
+}
+
+// parseBootstrap parses bootstrap multiaddrs (each with /p2p/<peer ID>),
+// merging addresses of the same peer. Errors wrap ErrBadAddress.
+func parseBootstrap(ss []string) ([]peer.AddrInfo, error) {
+	var addrs []multiaddr.Multiaddr
+	for _, s := range ss {
+		a, err := ParseAddr(s)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := peer.IDFromP2PAddr(a); err != nil {
+			return nil, fmt.Errorf("peers: %w bootstrap %q: needs /p2p/<peer ID> at the end", ErrBadAddress, s)
+		}
+		addrs = append(addrs, a)
+	}
+	infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
+	if err != nil {
+		return nil, fmt.Errorf("peers: %w bootstrap: %v", ErrBadAddress, err)
+	}
+	return infos, nil
+}
+
+// serverResources is libp2p's default resource manager with room for bursts
+// of one-shot commands from one agent (perPeerConns).
+func serverResources() (network.ResourceManager, error) {
+	limits := rcmgr.PartialLimitConfig{
+		PeerDefault: rcmgr.ResourceLimits{Conns: perPeerConns, ConnsInbound: perPeerConns, FD: perPeerConns},
+	}.Build(rcmgr.DefaultLimits.AutoScale())
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits))
+	if err != nil {
+		return nil, fmt.Errorf("peers: resource manager: %w", err)
+	}
+	return rm, nil
+}

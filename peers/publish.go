@@ -1,0 +1,121 @@
+package peers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+)
+
+// publishTimeout bounds one background publish.
+const publishTimeout = 30 * time.Second
+
+// republishLoop publishes the agent record of a server once its routing
+// table has a peer, then every Options.Republish and whenever addresses
+// change (sub), retrying each second after a failure, until Close.
+func (n *Node) republishLoop(d *dht.IpfsDHT, sub event.Subscription) {
+	defer sub.Close()
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	period := time.NewTicker(n.opts.Republish)
+	defer period.Stop()
+	due := true
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-sub.Out():
+			due = true
+		case <-period.C:
+			due = true
+		case <-check.C:
+		}
+		if due && d.RoutingTable().Size() > 0 {
+			ctx, cancel := context.WithTimeout(n.ctx, publishTimeout)
+			due = n.PublishRecord(ctx) != nil
+			cancel()
+		}
+	}
+}
+
+// PublishRecord signs a fresh agent record with the node's current
+// addresses and puts it in the DHT. Servers only.
+func (n *Node) PublishRecord(ctx context.Context) error {
+	d := n.currentDHT()
+	if !n.server || d == nil {
+		return errors.New("peers: publish: only a server publishes its record")
+	}
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
+	err := n.publish(ctx, d)
+	n.lastPub, n.lastPubErr = time.Now(), err
+	return err
+}
+
+func (n *Node) publish(ctx context.Context, d *dht.IpfsDHT) error {
+	addrs := n.recordAddrs()
+	if len(addrs) == 0 {
+		return errors.New("peers: publish: no addresses")
+	}
+	n.seq = max(uint64(time.Now().UnixMicro()), n.seq+1)
+	r, err := SignRecord(n.id, addrs, n.seq)
+	if err != nil {
+		return fmt.Errorf("peers: publish: %w", err)
+	}
+	v, err := r.Encode()
+	if err != nil {
+		return fmt.Errorf("peers: publish: %w", err)
+	}
+	if err := d.PutValue(ctx, RecordKey(n.id.Public()), v); err != nil {
+		return fmt.Errorf("peers: publish: %w", err)
+	}
+	return nil
+}
+
+// recordAddrs are the addresses put in the agent record: the host's
+// addresses, loopback ones only if there is nothing else.
+func (n *Node) recordAddrs() []multiaddr.Multiaddr {
+	all := n.h.Addrs()
+	var out []multiaddr.Multiaddr
+	for _, a := range all {
+		if !manet.IsIPLoopback(a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		out = all
+	}
+	return out
+}
+
+// LastPublish is when the agent record was last published, and the error of
+// that attempt (zero time if never tried).
+func (n *Node) LastPublish() (time.Time, error) {
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
+	return n.lastPub, n.lastPubErr
+}
+
+// relayCandidates feeds AutoRelay with DHT peers (the relays a server
+// behind NAT may reserve a slot with).
+func (n *Node) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
+	ch := make(chan peer.AddrInfo, max(num, 0))
+	defer close(ch)
+	d := n.currentDHT()
+	if d == nil {
+		return ch
+	}
+	for _, p := range d.RoutingTable().ListPeers() {
+		if len(ch) == cap(ch) {
+			break
+		}
+		ch <- n.h.Peerstore().PeerInfo(p)
+	}
+	return ch
+}

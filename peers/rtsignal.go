@@ -1,0 +1,47 @@
+package peers
+
+import (
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/connmgr"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// rtSignal wakes every goroutine waiting for the next signal.
+type rtSignal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newRTSignal() *rtSignal { return &rtSignal{ch: make(chan struct{})} }
+
+// next is closed at the next signal after the call.
+func (s *rtSignal) next() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+func (s *rtSignal) signal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.ch)
+	s.ch = make(chan struct{})
+}
+
+// rtWatch is a client host's connection manager: NullConnMgr, except that
+// it signals whenever a peer is tagged or protected. kad-dht has no event
+// for a peer entering its routing table, but tags or protects each such
+// peer in the connection manager (RoutingTable.PeerAdded), so a wait for
+// the table wakes at once instead of at the next tick. Other tags only
+// cause a spurious wake-up.
+type rtWatch struct {
+	connmgr.NullConnMgr
+	s *rtSignal
+}
+
+// TagPeer implements connmgr.ConnManager.
+func (w rtWatch) TagPeer(peer.ID, string, int) { w.s.signal() }
+
+// Protect implements connmgr.ConnManager.
+func (w rtWatch) Protect(peer.ID, string) { w.s.signal() }
