@@ -4,88 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/routing"
-
-	"github.com/n2n-dev/n2n/keys"
 )
-
-// Every host in these tests listens on and dials 127.0.0.1 only.
-var loopback = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
-
-func genIdentity(t testing.TB) *keys.Identity {
-	t.Helper()
-	id, err := keys.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func bootstrapOf(nodes ...*Node) []string {
-	var out []string
-	for _, n := range nodes {
-		out = append(out, n.Addrs()...)
-	}
-	return out
-}
-
-func startServer(t testing.TB, id *keys.Identity, listen []string, bootstrap ...*Node) *Node {
-	t.Helper()
-	n, err := NewServer(context.Background(), Options{
-		Identity:    id,
-		Listen:      listen,
-		Bootstrap:   bootstrapOf(bootstrap...),
-		DialTimeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("close server: %v", err)
-		}
-	})
-	return n
-}
-
-func startClient(t testing.TB, bootstrap ...*Node) *Node {
-	t.Helper()
-	n, err := NewClient(context.Background(), Options{
-		Identity:    genIdentity(t),
-		Bootstrap:   bootstrapOf(bootstrap...),
-		DialTimeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("close client: %v", err)
-		}
-	})
-	return n
-}
-
-func waitRTs(t testing.TB, ctx context.Context, nodes ...*Node) {
-	t.Helper()
-	for i, n := range nodes {
-		if err := n.WaitRoutingTable(ctx, 1); err != nil {
-			t.Fatalf("node %d: %v", i, err)
-		}
-	}
-}
 
 func TestResolveViaDHTThenAddrBook(t *testing.T) {
 	ctx := testCtx(t)
@@ -164,97 +89,6 @@ func TestConnectFromBookWritesOnlyWhenNeeded(t *testing.T) {
 	if store.sets != added+1 {
 		t.Fatalf("later connections from the book: %d writes, want none", store.sets-added-1)
 	}
-}
-
-func waitPublished(t testing.TB, ctx context.Context, n *Node) {
-	t.Helper()
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
-		if at, err := n.LastPublish(); !at.IsZero() && err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			at, err := n.LastPublish()
-			t.Fatalf("record not published (last try %v: %v)", at, err)
-		case <-tick.C:
-		}
-	}
-}
-
-func TestStreamRoundTrip(t *testing.T) {
-	ctx := testCtx(t)
-	a := startServer(t, genIdentity(t), loopback)
-	seen := make(chan keys.PublicKey, 1)
-	a.Handle(func(s Stream) {
-		defer s.Close()
-		seen <- s.RemoteAgent()
-		s.SetDeadline(time.Now().Add(10 * time.Second))
-		msg, err := io.ReadAll(s)
-		if err != nil {
-			s.Reset()
-			return
-		}
-		fmt.Fprintf(s, "reply to %s", msg)
-	})
-
-	c := startClient(t)
-	book := &AddrBook{Store: &MemStore{}}
-	for _, s := range a.Addrs() {
-		ma, err := ParseAddr(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := book.Add(a.Agent(), mustAddrs(t, ma.String()), time.Hour); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if src, err := c.Connect(ctx, a.Agent(), book); err != nil || src != SourceAddrBook {
-		t.Fatalf("connect: %s, %v", src, err)
-	}
-	s, err := c.Open(ctx, a.Agent())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if s.RemoteAgent() != a.Agent() {
-		t.Fatalf("client sees %s, want %s", s.RemoteAgent(), a.Agent())
-	}
-	s.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(s, "hello"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CloseWrite(); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := io.ReadAll(s)
-	if err != nil || string(reply) != "reply to hello" {
-		t.Fatalf("reply %q, %v", reply, err)
-	}
-	if got := <-seen; got != c.Agent() {
-		t.Fatalf("server sees %s, want %s", got, c.Agent())
-	}
-	if ag := a.ConnectedAgents(); len(ag) != 1 || ag[0] != c.Agent() {
-		t.Fatalf("connected agents of a: %v", ag)
-	}
-
-	// Nobody handles the protocol on c (a client): opening fails cleanly.
-	if _, err := a.Open(ctx, c.Agent()); !errors.Is(err, ErrUnreachable) {
-		t.Fatalf("open to a peer without handler: %v", err)
-	}
-}
-
-// freePort returns a 127.0.0.1 TCP port that nothing listens on (now).
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
 }
 
 func TestRefusedAddressFailsFast(t *testing.T) {
@@ -344,37 +178,6 @@ func TestConnectSelfAndNoBootstrap(t *testing.T) {
 	}
 }
 
-func TestOptionsRejectBadAddresses(t *testing.T) {
-	id := genIdentity(t)
-	for _, o := range []Options{
-		{Identity: id, Listen: []string{"not an address"}},
-		{Identity: id, Listen: loopback, Bootstrap: []string{"/ip4/127.0.0.1/tcp/1"}},
-	} {
-		n, err := NewServer(context.Background(), o)
-		if err == nil {
-			n.Close()
-		}
-		if !errors.Is(err, ErrBadAddress) {
-			t.Errorf("%+v: %v", o, err)
-		}
-	}
-}
-
-// startNetwork starts size DHT servers, each bootstrapped from one or two
-// earlier ones, and waits until every routing table has a peer.
-func startNetwork(t testing.TB, ctx context.Context, size int) []*Node {
-	nodes := []*Node{startServer(t, genIdentity(t), loopback)}
-	for i := 1; i < size; i++ {
-		boot := []*Node{nodes[i-1]}
-		if i > 1 {
-			boot = append(boot, nodes[(i*7)%(i-1)])
-		}
-		nodes = append(nodes, startServer(t, genIdentity(t), loopback, boot...))
-	}
-	waitRTs(t, ctx, nodes...)
-	return nodes
-}
-
 func TestResolveInNetwork(t *testing.T) {
 	ctx := testCtx(t)
 	nodes := startNetwork(t, ctx, 10)
@@ -427,28 +230,6 @@ func TestResolveInNetwork(t *testing.T) {
 	_, err = c.Connect(qctx, genIdentity(t).Public(), nil)
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnreachable) {
 		t.Fatalf("cancelled lookup: %v", err)
-	}
-}
-
-func BenchmarkNewClient(b *testing.B) {
-	id := genIdentity(b)
-	for b.Loop() {
-		n, err := NewClient(context.Background(), Options{Identity: id})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n.Close()
-	}
-}
-
-func BenchmarkNewServer(b *testing.B) {
-	id := genIdentity(b)
-	for b.Loop() {
-		n, err := NewServer(context.Background(), Options{Identity: id, Listen: loopback})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n.Close()
 	}
 }
 
