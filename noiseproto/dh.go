@@ -1,9 +1,8 @@
 package noiseproto
 
 import (
-	"bytes"
+	"crypto/ecdh"
 	"crypto/rand"
-	"errors"
 	"io"
 
 	"github.com/flynn/noise"
@@ -11,65 +10,43 @@ import (
 
 // dhFunc is a Noise DH function that can also make the key pair of a given
 // private key (the local static key, which comes from the agent identity),
-// and that serves one handshake, which tells it how that handshake went.
+// take the pair from a Static, and zero the DH outputs it returned.
 type dhFunc interface {
 	noise.DHFunc
 	// keypair returns the key pair of priv. The pair's Private is priv itself,
 	// not a copy, so that zeroing priv zeroes the pair.
 	keypair(priv []byte) (noise.DHKey, error)
 	// static returns the key pair of st, with a private key of the
-	// handshake's own (zeroing it leaves st alone). DHs of that private key
-	// may then come from what st remembers.
+	// handshake's own (zeroing it leaves st alone).
 	static(st *Static) (noise.DHKey, error)
-	// authenticated says the handshake has proved that the peer holds the
-	// static key peer: the DH with it, if this handshake computed it, goes
-	// to the Static.
-	authenticated(peer []byte)
-	// refused says the responder refuses message 1: each DH taken from the
-	// Static is computed now, so that the refusal takes as long as if none
-	// had been remembered.
-	refused()
 	// zero overwrites the DH outputs returned to flynn/noise, which has
 	// mixed them into its chaining key and keeps no reference to them.
 	zero()
 }
 
-// dh25519 is the Noise "25519" DH function (X25519, RFC 7748). It computes
-// what noise.DH25519 computes, and is named the same, so the two
-// interoperate, at less cost: a public key is one fixed-base multiplication
-// (x25519Base) where noise.DH25519 runs a Montgomery ladder, and a DH is one
-// ladder (x25519) where noise.DH25519 runs two (curve25519.X25519 parses the
-// private key with crypto/ecdh, which derives its public key, before every
-// DH).
+// dh25519 is the Noise "25519" DH function (X25519, RFC 7748) on
+// crypto/ecdh. It computes what noise.DH25519 computes, and is named the
+// same, so the two interoperate; but it parses each private key once, when
+// its key pair is made (a Static's in NewStatic), where noise.DH25519
+// parses it, a base-point multiplication, before every DH.
 //
-// A dh25519 serves one handshake. With a Static, it takes a DH of the
-// static private key (the handshake's copy, known by the identity of the
-// slice flynn/noise passes back) with a key the Static remembers from the
-// Static, and gives the Static the static-static DH ("ss") once the peer
-// has authenticated: see Static for when that is, and why refused exists.
+// A dh25519 serves one handshake. It knows that handshake's private keys by
+// the identity of the slices it handed to flynn/noise, which passes the same
+// slices back to DH; any other private key is parsed on each call.
 type dh25519 struct {
-	baseMults int // fixed-base multiplications (public keys made), for tests
-	dhs       int // variable-base multiplications (DHs computed, not taken from the Static), for tests
-
-	st     *Static
-	stPriv []byte
-	taken  [][dhLen]byte // public keys whose DH with stPriv came from st
-	made   []staticDH    // DHs with stPriv computed here
-
-	// The DH outputs returned, zeroed by zero: a handshake's four in outs,
-	// any more (none in IK) on the heap.
-	outs  [4][dhLen]byte
-	nOuts int
-	extra [][]byte
+	parsed []parsedKey // the handshake's static and ephemeral keys
+	parses int         // private keys parsed (base-point multiplications), for tests
+	dhs    int         // DHs computed, for tests
+	outs   [][]byte    // DH outputs returned, zeroed by zero
 }
 
-// staticDH is X25519(static private key, pub) = outs[out].
-type staticDH struct {
-	pub [dhLen]byte
-	out int
+// parsedKey is a private key as flynn/noise holds it (raw) and parsed.
+type parsedKey struct {
+	raw []byte
+	key *ecdh.PrivateKey
 }
 
-func newDH25519() *dh25519 { return &dh25519{} }
+func newDH25519() *dh25519 { return &dh25519{parsed: make([]parsedKey, 0, 2)} }
 
 func (*dh25519) DHName() string { return "25519" }
 func (*dh25519) DHLen() int     { return dhLen }
@@ -91,80 +68,63 @@ func (d *dh25519) GenerateKeypair(random io.Reader) (noise.DHKey, error) {
 	return kp, err
 }
 
-func (d *dh25519) static(st *Static) (noise.DHKey, error) {
-	priv, pub, err := st.use()
+func (d *dh25519) keypair(priv []byte) (noise.DHKey, error) {
+	k, err := ecdh.X25519().NewPrivateKey(priv)
 	if err != nil {
 		return noise.DHKey{}, err
 	}
-	d.st, d.stPriv = st, priv
-	return noise.DHKey{Private: priv, Public: pub}, nil
+	d.parses++
+	d.parsed = append(d.parsed, parsedKey{raw: priv, key: k})
+	return noise.DHKey{Private: priv, Public: k.PublicKey().Bytes()}, nil
 }
 
-func (d *dh25519) keypair(priv []byte) (noise.DHKey, error) {
-	pub, err := x25519Base(priv)
+func (d *dh25519) static(st *Static) (noise.DHKey, error) {
+	priv, pub, key, err := st.use()
 	if err != nil {
 		return noise.DHKey{}, err
 	}
-	d.baseMults++
+	d.parsed = append(d.parsed, parsedKey{raw: priv, key: key})
 	return noise.DHKey{Private: priv, Public: pub}, nil
 }
 
 // DH is X25519(priv, pub). Like noise.DH25519 it fails when the result is
 // all zeros (pub is a low-order point).
 func (d *dh25519) DH(priv, pub []byte) ([]byte, error) {
-	if len(pub) != dhLen {
-		return nil, errors.New("noiseproto: X25519: bad key length")
+	k := d.lookup(priv)
+	if k == nil {
+		var err error
+		if k, err = ecdh.X25519().NewPrivateKey(priv); err != nil {
+			return nil, err
+		}
+		d.parses++
 	}
-	static := d.st != nil && sameSlice(priv, d.stPriv)
-	var out *[dhLen]byte
-	if d.nOuts < len(d.outs) {
-		out = &d.outs[d.nOuts]
-	} else {
-		out = new([dhLen]byte)
-		d.extra = append(d.extra, out[:])
+	p, err := ecdh.X25519().NewPublicKey(pub)
+	if err != nil {
+		return nil, err
 	}
-	if static && d.st.rememberedDH(out, pub) {
-		d.taken = append(d.taken, [dhLen]byte(pub))
-		d.nOuts++
-		return out[:], nil
-	}
-	if err := x25519(out, priv, pub); err != nil {
+	out, err := k.ECDH(p)
+	if err != nil {
 		return nil, err
 	}
 	d.dhs++
-	if static && d.nOuts < len(d.outs) {
-		d.made = append(d.made, staticDH{pub: [dhLen]byte(pub), out: d.nOuts})
-	}
-	d.nOuts++
-	return out[:], nil
+	d.outs = append(d.outs, out)
+	return out, nil
 }
 
-func (d *dh25519) authenticated(peer []byte) {
-	for _, m := range d.made {
-		if bytes.Equal(m.pub[:], peer) {
-			d.st.rememberDH(m.pub[:], d.outs[m.out][:])
+func (d *dh25519) lookup(priv []byte) *ecdh.PrivateKey {
+	for _, p := range d.parsed {
+		if sameSlice(priv, p.raw) {
+			return p.key
 		}
 	}
-	d.taken = nil
-}
-
-func (d *dh25519) refused() {
-	var out [dhLen]byte
-	for _, pub := range d.taken {
-		x25519(&out, d.stPriv, pub[:])
-		d.dhs++
-	}
-	clear(out[:])
-	d.taken = nil
+	return nil
 }
 
 func (d *dh25519) zero() {
-	clear(d.outs[:])
-	for _, out := range d.extra {
+	for _, out := range d.outs {
 		clear(out)
 	}
-	d.made, d.taken = nil, nil
-	d.st, d.stPriv = nil, nil
+	d.outs, d.parsed = nil, nil
 }
 
 // sameSlice reports whether a and b are the same non-empty slice.

@@ -38,22 +38,19 @@
 //   - Errors name no key material and no plaintext. Authentication failures
 //     wrap ErrHandshake; frame limits ErrFrameTooLarge; rejected transport
 //     messages ErrTransport.
-//   - Private keys (the static key's copy, the ephemeral key) and DH outputs
-//     are zeroed when the handshake ends and cipher keys on Session.Close,
-//     as far as Go lets:
+//   - Private keys (the handshake's copies of the static and ephemeral keys)
+//     and DH outputs are zeroed when the handshake ends and cipher keys on
+//     Session.Close, as far as Go lets: crypto/ecdh's parsed keys,
 //     flynn/noise's chaining key and golang.org/x/crypto's AEAD are left to
-//     the garbage collector. A
-//     Static's private key, and the static-static DHs it remembers, are
-//     zeroed by Static.Zero.
+//     the garbage collector. Static.Zero drops a Static's private key.
 //
 // # Cost
 //
-// A handshake costs each side one fixed-base scalar multiplication (its
-// ephemeral public key, on the Edwards form of the curve) and one Montgomery
-// ladder per DH: es, ss, ee and se, four. Without Config.Static, each side
-// also derives its static key pair (SHA-512 and a fixed-base
-// multiplication); with it, the pair is made once, and ss with an agent the
-// Static has met before, on either side, is remembered: three ladders. The
+// All X25519 arithmetic is crypto/ecdh's. A handshake costs each side one
+// base-point multiplication (parsing its ephemeral private key, which gives
+// the public key) and one scalar multiplication per DH: es, ss, ee and se,
+// four. Without Config.Static, each side also derives its static key pair
+// (SHA-512 and a second parse); with it, NewStatic parsed the pair once. The
 // X25519 forms of agent keys (a point decompression and an inversion each)
 // are cached process-wide, up to a bound; they are public.
 //

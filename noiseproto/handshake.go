@@ -230,19 +230,8 @@ func (h *handshake) createMessage1() ([]byte, error) {
 // the static key Noise decrypted must be the X25519 form of the agent key in
 // the payload. The claim holds only for whoever holds that static key's
 // private key, which the es and ss DHs tie to message 1; message 1 itself can
-// be replayed, which the transport messages after message 2 detect. The
-// static key, once authenticated, is the DH function's to remember ss with;
-// a refused message 1 first costs the DHs the function took from memory.
+// be replayed, which the transport messages after message 2 detect.
 func (h *handshake) consumeMessage1(msg []byte) error {
-	if err := h.readMessage1(msg); err != nil {
-		h.dh.refused()
-		return err
-	}
-	h.dh.authenticated(h.state.PeerStatic())
-	return nil
-}
-
-func (h *handshake) readMessage1(msg []byte) error {
 	if len(msg) != message1Size {
 		return fmt.Errorf("%w: message 1 is %d bytes, want %d", ErrHandshake, len(msg), message1Size)
 	}
@@ -293,7 +282,6 @@ func (h *handshake) consumeMessage2(msg []byte) error {
 	}
 	h.send, h.recv = cs1, cs2
 	h.hash = append([]byte(nil), h.state.ChannelBinding()...)
-	h.dh.authenticated(h.state.PeerStatic())
 	return nil
 }
 

@@ -13,7 +13,9 @@ import (
 	"github.com/n2n-dev/n2n/keys"
 )
 
-// stockDH is flynn/noise's own DH25519, given the keypair method of dhFunc.
+// stockDH is flynn/noise's own DH25519 (golang.org/x/crypto/curve25519,
+// which parses the private key before every DH), given the other methods of
+// dhFunc.
 type stockDH struct{ noise.DHFunc }
 
 func newStockDH() dhFunc { return stockDH{noise.DH25519} }
@@ -24,13 +26,11 @@ func (stockDH) keypair(priv []byte) (noise.DHKey, error) {
 }
 
 func (stockDH) static(st *Static) (noise.DHKey, error) {
-	priv, pub, err := st.use()
+	priv, pub, _, err := st.use()
 	return noise.DHKey{Private: priv, Public: pub}, err
 }
 
-func (stockDH) authenticated([]byte) {}
-func (stockDH) refused()             {}
-func (stockDH) zero()                {}
+func (stockDH) zero() {}
 
 func ecdhDH() dhFunc { return newDH25519() }
 

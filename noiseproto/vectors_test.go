@@ -187,8 +187,8 @@ func TestVectors(t *testing.T) {
 			t.Errorf("%s differs from the vector:\n%s", dh.name, lineDiff(want, other))
 		}
 	}
-	// With precomputed static keys, on either side or both: the same bytes,
-	// the first time and again once the Statics remember ss.
+	// With static keys made once, on either side or both: the same bytes,
+	// the first time and again with the same Statics.
 	iniID, respID := vectorIdentities(t)
 	for _, st := range []struct {
 		name     string

@@ -29,11 +29,9 @@ func reportCPU(b *testing.B, start time.Duration) {
 // BenchmarkP7Handshake: the CPU of one whole Noise IK handshake, both
 // sides. n2n: noiseproto.Initiate and Accept over net.Pipe, as a session
 // starts in the daemon (each side's static key pair made once with
-// noiseproto.NewStatic, which, from the second handshake on, also gives
-// each side the static-static DH with the other agent, as rpc's client and
-// daemon keep it). floor: flynn/noise's HandshakeState alone, in memory,
-// static key pairs made once, with a crypto/ecdh DH ("floor") or
-// flynn/noise's stock DH25519 ("stock").
+// noiseproto.NewStatic, as rpc's client and daemon keep it). floor:
+// flynn/noise's HandshakeState alone, in memory, static key pairs made once,
+// with a crypto/ecdh DH ("floor") or flynn/noise's stock DH25519 ("stock").
 func BenchmarkP7Handshake(b *testing.B) {
 	b.Run("n2n", func(b *testing.B) {
 		ini, resp := newID(b), newID(b)

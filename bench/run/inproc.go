@@ -121,7 +121,7 @@ func (h *harness) measureInProcess() {
 		if ns, ok := get(res, err, "BenchmarkP7Handshake/stock", "cpu-ns/op"); ok {
 			stock = fmt.Sprintf("%.3f ms", ns/1e6)
 		}
-		p7.note = "CPU time (user + system, all threads) per handshake. n2n: noiseproto.Initiate + Accept over net.Pipe with static keys made once (noiseproto.NewStatic), each side keeping the static-static DH of a peer that proved its key before, as the daemon does; public keys by a fixed-base multiplication. Floor: flynn/noise's HandshakeState in memory with a crypto/ecdh DH, static keys parsed once; with flynn/noise's stock DH25519: " + stock + "."
+		p7.note = "CPU time (user + system, all threads) per handshake. n2n: noiseproto.Initiate + Accept over net.Pipe with static keys made once (noiseproto.NewStatic), as the daemon does; X25519 by crypto/ecdh, each private key parsed once. Floor: flynn/noise's HandshakeState in memory with a crypto/ecdh DH, static keys parsed once; with flynn/noise's stock DH25519: " + stock + "."
 	} else {
 		skip("time budget", p7)
 	}
