@@ -293,7 +293,7 @@ func TestReplay(t *testing.T) {
 	defer ca.Close()
 	defer cb.Close()
 	rec := &recorder{ReadWriter: ca}
-	ri, rr := handshakePair(rec, cb, Config{Local: ini}, Config{Local: resp}, resp.Public(), ecdhDH(), ecdhDH())
+	ri, rr := handshakePair(rec, cb, Config{Local: ini}, Config{Local: resp}, resp.Public(), newOwnDH(), newOwnDH())
 	if ri.err != nil || rr.err != nil {
 		t.Fatal(ri.err, rr.err)
 	}

@@ -32,7 +32,9 @@ func (stockDH) static(st *Static) (noise.DHKey, error) {
 
 func (stockDH) zero() {}
 
-func ecdhDH() dhFunc { return newDH25519() }
+// newOwnDH is this package's DH function, dh25519 (crypto/ecdh, each private
+// key parsed once).
+func newOwnDH() dhFunc { return newDH25519() }
 
 // identity is a fixed identity: seed = 32 bytes of b.
 func identity(t testing.TB, b byte) *keys.Identity {

@@ -23,9 +23,9 @@ func TestRoundTrip(t *testing.T) {
 		name     string
 		ini, res func() dhFunc
 	}{
-		{"ecdh-ecdh", ecdhDH, ecdhDH},
-		{"ecdh-stock", ecdhDH, newStockDH},
-		{"stock-ecdh", newStockDH, ecdhDH},
+		{"own-own", newOwnDH, newOwnDH},
+		{"own-stock", newOwnDH, newStockDH},
+		{"stock-own", newStockDH, newOwnDH},
 	} {
 		t.Run(dh.name, func(t *testing.T) {
 			ini, res, _, _ := sessionPair(t, dh.ini(), dh.res(), 0)
@@ -84,7 +84,7 @@ func exchange(t *testing.T, a, b *Session) {
 // becomes, their lengths, and their plaintexts.
 func TestWireFraming(t *testing.T) {
 	for _, n := range frameSizes {
-		ini, res, a, _ := sessionPair(t, ecdhDH(), ecdhDH(), 0)
+		ini, res, a, _ := sessionPair(t, newOwnDH(), newOwnDH(), 0)
 		var out bytes.Buffer
 		a.Writer = &out
 		frame := pattern(n, 9)
@@ -170,7 +170,7 @@ func TestReadFrameRejects(t *testing.T) {
 		{"empty stream", 0, func(p *Session) []byte { return nil }, io.EOF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ini, res, _, b := sessionPair(t, ecdhDH(), ecdhDH(), tc.maxFrame)
+			ini, res, _, b := sessionPair(t, newOwnDH(), newOwnDH(), tc.maxFrame)
 			stream := tc.stream(ini)
 			r := bytes.NewReader(append(stream, tail...))
 			if tc.want == io.ErrUnexpectedEOF || tc.want == io.EOF {
@@ -194,7 +194,7 @@ func TestReadFrameRejects(t *testing.T) {
 // TestReadFrameWellFormed is the control for TestReadFrameRejects: the
 // same hand-made messages, with the right lengths, are read.
 func TestReadFrameWellFormed(t *testing.T) {
-	ini, res, _, b := sessionPair(t, ecdhDH(), ecdhDH(), 0)
+	ini, res, _, b := sessionPair(t, newOwnDH(), newOwnDH(), 0)
 	frame := pattern(70000, 3)
 	b.Reader = bytes.NewReader(seal(t, ini, header(70000, frame[:firstChunkSize]), frame[firstChunkSize:], header(0, nil)))
 	if p, err := res.ReadFrame(); err != nil || !bytes.Equal(p, frame) {
@@ -211,7 +211,7 @@ func TestReadFrameWellFormed(t *testing.T) {
 // TestDeclaredLengthNotAllocated: a peer declaring 4 GiB makes the reader
 // neither read past the declaring message nor allocate.
 func TestDeclaredLengthNotAllocated(t *testing.T) {
-	ini, res, _, b := sessionPair(t, ecdhDH(), ecdhDH(), 0)
+	ini, res, _, b := sessionPair(t, newOwnDH(), newOwnDH(), 0)
 	body := bytes.Repeat([]byte{1}, 1<<20) // what an honest sender would follow with
 	r := bytes.NewReader(append(seal(t, ini, header(1<<32-1, body[:firstChunkSize])), body...))
 	b.Reader = r
@@ -231,7 +231,7 @@ func TestDeclaredLengthNotAllocated(t *testing.T) {
 }
 
 func TestWriteFrameLimit(t *testing.T) {
-	ini, res, a, b := sessionPair(t, ecdhDH(), ecdhDH(), 1000)
+	ini, res, a, b := sessionPair(t, newOwnDH(), newOwnDH(), 1000)
 	var out bytes.Buffer
 	a.Writer = &out
 	if err := ini.WriteFrame(make([]byte, 1001)); !errors.Is(err, ErrFrameTooLarge) {
@@ -250,7 +250,7 @@ func TestWriteFrameLimit(t *testing.T) {
 }
 
 func TestWriteErrorSticks(t *testing.T) {
-	ini, _, a, _ := sessionPair(t, ecdhDH(), ecdhDH(), 0)
+	ini, _, a, _ := sessionPair(t, newOwnDH(), newOwnDH(), 0)
 	a.Writer = failWriter{}
 	err := ini.WriteFrame([]byte("x"))
 	if err == nil || !errors.Is(err, errBroken) {
@@ -269,7 +269,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errBroken }
 
 func TestClose(t *testing.T) {
-	ini, res, _, _ := sessionPair(t, ecdhDH(), ecdhDH(), 0)
+	ini, res, _, _ := sessionPair(t, newOwnDH(), newOwnDH(), 0)
 	send, recv := ini.send, ini.recv
 	if send.UnsafeKey() == [32]byte{} || recv.UnsafeKey() == [32]byte{} {
 		t.Fatal("cipher keys are zero before Close")

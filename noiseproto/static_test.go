@@ -45,7 +45,7 @@ func TestStaticConfig(t *testing.T) {
 	ca, cb := net.Pipe()
 	defer ca.Close()
 	defer cb.Close()
-	ri, rr := handshakePair(ca, cb, Config{Static: mustStatic(t, ini)}, Config{Static: mustStatic(t, resp)}, resp.Public(), ecdhDH(), ecdhDH())
+	ri, rr := handshakePair(ca, cb, Config{Static: mustStatic(t, ini)}, Config{Static: mustStatic(t, resp)}, resp.Public(), newOwnDH(), newOwnDH())
 	if ri.err != nil || rr.err != nil {
 		t.Fatal(ri.err, rr.err)
 	}
@@ -94,7 +94,7 @@ func TestStaticZero(t *testing.T) {
 	ca, cb := net.Pipe()
 	defer ca.Close()
 	defer cb.Close()
-	ri, rr := handshakePair(ca, cb, Config{Local: ini, Static: stI}, Config{Local: resp, Static: stR}, resp.Public(), ecdhDH(), ecdhDH())
+	ri, rr := handshakePair(ca, cb, Config{Local: ini, Static: stI}, Config{Local: resp, Static: stR}, resp.Public(), newOwnDH(), newOwnDH())
 	if ri.err != nil || rr.err != nil {
 		t.Fatalf("zeroed Static with Local: %v, %v", ri.err, rr.err)
 	}
@@ -109,7 +109,7 @@ func sessionWith(t *testing.T, stI, stR *Static, remote keys.PublicKey) {
 	ca, cb := net.Pipe()
 	defer ca.Close()
 	defer cb.Close()
-	ri, rr := handshakePair(ca, cb, Config{Static: stI}, Config{Static: stR}, remote, ecdhDH(), ecdhDH())
+	ri, rr := handshakePair(ca, cb, Config{Static: stI}, Config{Static: stR}, remote, newOwnDH(), newOwnDH())
 	if ri.err != nil || rr.err != nil {
 		t.Fatal(ri.err, rr.err)
 	}
