@@ -7,18 +7,7 @@ import (
 	"testing"
 
 	"github.com/flynn/noise"
-
-	"github.com/n2n-dev/n2n/keys"
 )
-
-func mustX25519(t testing.TB, k keys.PublicKey) []byte {
-	t.Helper()
-	x, err := k.X25519()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x[:]
-}
 
 // TestDHMatchesStock: same randomness, same key pairs; same DH outputs, in
 // both directions; the same refusal of a low-order point.

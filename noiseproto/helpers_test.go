@@ -46,6 +46,29 @@ func identity(t testing.TB, b byte) *keys.Identity {
 	return id
 }
 
+// mustX25519 is the X25519 form of the agent key k.
+func mustX25519(t testing.TB, k keys.PublicKey) []byte {
+	t.Helper()
+	x, err := k.X25519()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x[:]
+}
+
+// mustStatic is NewStatic(id).
+func mustStatic(t testing.TB, id *keys.Identity) *Static {
+	t.Helper()
+	st, err := NewStatic(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// isZero reports whether b is all zeros.
+func isZero(b []byte) bool { return bytes.Equal(b, make([]byte, len(b))) }
+
 // rw is an io.ReadWriter of separate halves, swappable between calls.
 type rw struct {
 	io.Reader

@@ -313,8 +313,6 @@ func TestHandshakeZeroes(t *testing.T) {
 	}
 }
 
-func isZero(b []byte) bool { return bytes.Equal(b, make([]byte, len(b))) }
-
 // TestSuiteName pins the protocol name flynn/noise hashes in.
 func TestSuiteName(t *testing.T) {
 	if protocolName != "Noise_IK_25519_ChaChaPoly_BLAKE2s" || prologue != "n2n/1" {

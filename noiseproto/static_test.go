@@ -14,15 +14,6 @@ import (
 	"github.com/n2n-dev/n2n/keys"
 )
 
-func mustStatic(t testing.TB, id *keys.Identity) *Static {
-	t.Helper()
-	st, err := NewStatic(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // TestStaticIsDerivedKey: a Static holds what a handshake without one
 // derives: the clamped SHA-512 half of the seed, and the X25519 form of the
 // agent key as its public half.
