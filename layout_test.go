@@ -16,17 +16,19 @@ const module = "github.com/n2n-dev/n2n"
 // allowed lists, for each package of the program, the project packages it may
 // import directly (DESIGN §2). Anything not listed may not be imported.
 var allowed = map[string][]string{
-	"":              {"cmd", "output"},
-	"cmd":           {"keys", "chain", "caps", "noiseproto", "peers", "rpc", "output"},
-	"keys":          {},
-	"chain":         {"keys"},
-	"caps":          {"chain", "keys"},
-	"noiseproto":    {"keys"},
-	"peers":         {"keys"},
-	"rpc":           {"noiseproto", "peers", "caps", "chain", "keys"},
-	"output":        {},
-	"testscripts":   {"cmd", "chain", "keys"},
-	"tools/gendocs": {"cmd"},
+	"":           {"cmd", "output"},
+	"cmd":        {"keys", "chain", "caps", "noiseproto", "peers", "rpc", "output"},
+	"keys":       {},
+	"chain":      {"keys", "internal/detcbor"},
+	"caps":       {"chain", "keys", "internal/detcbor"},
+	"noiseproto": {"keys"},
+	"peers":      {"keys", "internal/detcbor"},
+	"rpc":        {"noiseproto", "peers", "caps", "chain", "keys", "internal/detcbor"},
+	"output":     {},
+	// internal/: helpers of the packages above, importing none of them.
+	"internal/detcbor": {},
+	"testscripts":      {"cmd", "chain", "keys"},
+	"tools/gendocs":    {"cmd"},
 }
 
 // onlyIn says which project package alone may import a third-party prefix
@@ -39,6 +41,7 @@ var onlyIn = map[string][]string{
 	"github.com/multiformats/":    {"peers"},
 	"github.com/dgraph-io/badger": {"chain"},
 	"github.com/flynn/noise":      {"noiseproto"},
+	"github.com/fxamacker/cbor":   {"internal/detcbor"},
 }
 
 type goPackage struct {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -303,7 +304,7 @@ func TestDecodeStrict(t *testing.T) {
 
 func mustMarshal(t testing.TB, v any) []byte {
 	t.Helper()
-	b, err := encMode().Marshal(v)
+	b, err := detcbor.EncMode().Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -127,32 +126,8 @@ func (g Grant) clone() Grant {
 	return g
 }
 
-// The CBOR modes and the function-name pattern are built on first use, not
-// at package init, so a command that never reads or writes a grant does not
-// pay for them.
-var (
-	encMode = sync.OnceValue(func() cbor.EncMode {
-		m, err := cbor.CoreDetEncOptions().EncMode()
-		if err != nil {
-			panic(err)
-		}
-		return m
-	})
-	decMode = sync.OnceValue(func() cbor.DecMode {
-		m, err := cbor.DecOptions{
-			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-			IndefLength:       cbor.IndefLengthForbidden,
-			MaxNestedLevels:   4,
-			MaxArrayElements:  MaxAssignees,
-			MaxMapPairs:       16,
-		}.DecMode()
-		if err != nil {
-			panic(err)
-		}
-		return m
-	})
-)
+// decMode reads grant and claim entries and tickets.
+var decMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: MaxAssignees, MaxMapPairs: 16})
 
 // Validate checks the grant against DESIGN §5. Errors wrap keys.ErrMalformed.
 func (g *Grant) Validate() error {
@@ -247,7 +222,7 @@ func (g *Grant) Encode() ([]byte, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	return marshal(g), nil
+	return detcbor.Marshal(g), nil
 }
 
 // Encode validates the claim and returns its canonical encoding.
@@ -255,17 +230,7 @@ func (cl *Claim) Encode() ([]byte, error) {
 	if err := cl.Validate(); err != nil {
 		return nil, err
 	}
-	return marshal(cl), nil
-}
-
-// marshal encodes one of this package's entry types, which hold only plain
-// fields: it cannot fail.
-func marshal(v any) []byte {
-	b, err := encMode().Marshal(v)
-	if err != nil {
-		panic("caps: encode: " + err.Error())
-	}
-	return b
+	return detcbor.Marshal(cl), nil
 }
 
 // errEntry is wrapped by the decoding errors of stored entries.
@@ -299,7 +264,7 @@ func decodeCanonical(b []byte, v any, check func() error) error {
 	if err := check(); err != nil {
 		return fmt.Errorf("%w: %v", errEntry, err)
 	}
-	if !bytes.Equal(marshal(v), b) {
+	if !bytes.Equal(detcbor.Marshal(v), b) {
 		return fmt.Errorf("%w: not canonical", errEntry)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -66,7 +67,7 @@ func (t *Ticket) Validate() error {
 // made with NewTicket from a stored grant is valid, and ParseTicket rejects
 // any other.
 func EncodeTicket(t Ticket) string {
-	body := marshal(&t)
+	body := detcbor.Marshal(&t)
 	sum := keys.Sum256(body)
 	raw := append(body, sum[:ticketChecksum]...)
 	return TicketPrefix + base64.RawURLEncoding.EncodeToString(raw)
@@ -110,7 +111,7 @@ func ParseTicket(s string) (Ticket, error) {
 		clear(t.Secret)
 		return Ticket{}, err
 	}
-	if !bytes.Equal(marshal(&t), body) {
+	if !bytes.Equal(detcbor.Marshal(&t), body) {
 		clear(t.Secret)
 		return Ticket{}, fmt.Errorf("caps: %w ticket: not canonical", keys.ErrMalformed)
 	}

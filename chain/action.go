@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"sync"
 
-	"github.com/fxamacker/cbor/v2"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -56,31 +56,11 @@ func (a *Action) TargetHash() keys.Hash {
 	return h
 }
 
-// The CBOR modes and the entry-type pattern are built on first use, not at
-// package init, so a command that never encodes or decodes one (version,
-// help) does not pay for them.
+// decMode reads actions: flat maps of plain fields. The entry-type pattern
+// is built on first use, not at package init, so a command that never
+// checks one (version, help) does not pay for it.
 var (
-	encMode = sync.OnceValue(func() cbor.EncMode {
-		m, err := cbor.CoreDetEncOptions().EncMode()
-		if err != nil {
-			panic(err)
-		}
-		return m
-	})
-	decMode = sync.OnceValue(func() cbor.DecMode {
-		m, err := cbor.DecOptions{
-			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-			IndefLength:       cbor.IndefLengthForbidden,
-			MaxNestedLevels:   4,
-			MaxArrayElements:  64,
-			MaxMapPairs:       16,
-		}.DecMode()
-		if err != nil {
-			panic(err)
-		}
-		return m
-	})
+	decMode     = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: 64, MaxMapPairs: 16})
 	entryTypeRE = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^(agent_key|cap_grant|cap_claim|app:[a-z][a-z0-9_]{0,63})$`)
 	})
@@ -91,11 +71,7 @@ var ErrEncoding = errors.New("bad encoding")
 
 // Encode is the canonical encoding of a.
 func (a *Action) Encode() []byte {
-	b, err := encMode().Marshal(a)
-	if err != nil {
-		panic("chain: encode action: " + err.Error()) // only plain fields: cannot fail
-	}
-	return b
+	return detcbor.Marshal(a)
 }
 
 // DecodeAction parses a canonical action encoding. Anything that would not

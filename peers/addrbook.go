@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -130,7 +131,7 @@ func decodeBookValue(raw []byte) (bookValue, error) {
 	if len(raw) > maxBookValue {
 		return v, fmt.Errorf("peers: address book: entry of %d bytes", len(raw))
 	}
-	if err := bookDecMode.Unmarshal(raw, &v); err != nil {
+	if err := bookDecMode().Unmarshal(raw, &v); err != nil {
 		return v, fmt.Errorf("peers: address book: %w", err)
 	}
 	return v, nil
@@ -238,7 +239,7 @@ func (b *AddrBook) store(agent keys.PublicKey, v bookValue, clean []multiaddr.Mu
 	if len(next.Addrs) > maxBookAddrs {
 		next.Addrs = next.Addrs[:maxBookAddrs]
 	}
-	raw, err := encMode.Marshal(next)
+	raw, err := detcbor.EncMode().Marshal(next)
 	if err != nil {
 		return fmt.Errorf("peers: address book add: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/multiformats/go-multiaddr"
+
+	"github.com/n2n-dev/n2n/internal/detcbor"
 )
 
 func TestAddrBook(t *testing.T) {
@@ -85,7 +87,7 @@ func TestAddrBookCap(t *testing.T) {
 }
 
 func FuzzDecodeBookValue(f *testing.F) {
-	v, _ := encMode.Marshal(bookValue{Addrs: []bookAddr{{Addr: mustAddrs(f, "/ip4/1.2.3.4/tcp/5")[0].Bytes(), Expires: 1}}, LastOK: 2})
+	v, _ := detcbor.EncMode().Marshal(bookValue{Addrs: []bookAddr{{Addr: mustAddrs(f, "/ip4/1.2.3.4/tcp/5")[0].Bytes(), Expires: 1}}, LastOK: 2})
 	f.Add(v)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		v, err := decodeBookValue(raw)

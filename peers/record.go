@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fxamacker/cbor/v2"
 	record "github.com/libp2p/go-libp2p-record"
 	"github.com/multiformats/go-multiaddr"
 
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -61,40 +61,12 @@ type wireRecord struct {
 	Sig   []byte   `cbor:"sig,omitempty"`
 }
 
+// decMode reads records, from the network; bookDecMode reads address-book
+// values, from the local store.
 var (
-	encMode     cbor.EncMode
-	decMode     cbor.DecMode // records, from the network: strict
-	bookDecMode cbor.DecMode // address-book values, from the local store
+	decMode     = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: MaxRecordAddrs, MaxMapPairs: 16})
+	bookDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: 2 * maxBookAddrs, MaxMapPairs: 16})
 )
-
-func init() {
-	var err error
-	if encMode, err = cbor.CoreDetEncOptions().EncMode(); err != nil {
-		panic(err)
-	}
-	decMode, err = cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		MaxNestedLevels:   4,
-		MaxArrayElements:  MaxRecordAddrs,
-		MaxMapPairs:       16,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	bookDecMode, err = cbor.DecOptions{
-		IndefLength:      cbor.IndefLengthForbidden,
-		TagsMd:           cbor.TagsForbidden,
-		MaxNestedLevels:  4,
-		MaxArrayElements: 2 * maxBookAddrs,
-		MaxMapPairs:      16,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-}
 
 // RecordKey is the DHT key of an agent's record: "/n2n/agent/" followed by
 // the 32 raw bytes of the agent key.
@@ -125,7 +97,7 @@ func (r *Record) wire(withSig bool) wireRecord {
 // signedMessage is what the agent signs: the domain string, then the
 // deterministic encoding of the record without its signature.
 func (r *Record) signedMessage() ([]byte, error) {
-	b, err := encMode.Marshal(r.wire(false))
+	b, err := detcbor.EncMode().Marshal(r.wire(false))
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +137,7 @@ func (r *Record) Verify() error {
 
 // Encode is the deterministic CBOR encoding of the signed record.
 func (r *Record) Encode() ([]byte, error) {
-	b, err := encMode.Marshal(r.wire(true))
+	b, err := detcbor.EncMode().Marshal(r.wire(true))
 	if err != nil {
 		return nil, fmt.Errorf("peers: encode record: %w", err)
 	}
@@ -183,7 +155,7 @@ func DecodeRecord(b []byte) (*Record, error) {
 		return nil, bad("%d bytes, limit %d", len(b), MaxRecordSize)
 	}
 	var w wireRecord
-	if err := decMode.Unmarshal(b, &w); err != nil {
+	if err := decMode().Unmarshal(b, &w); err != nil {
 		return nil, bad("%v", err)
 	}
 	r := &Record{Seq: w.Seq, Sig: w.Sig}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/fxamacker/cbor/v2"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -30,7 +30,9 @@ type Audit struct {
 }
 
 // Add appends r.
-func (a Audit) Add(r *AuditRecord) error { return addTimed(a.Store, a.writer, r.Time, encode(r)) }
+func (a Audit) Add(r *AuditRecord) error {
+	return addTimed(a.Store, a.writer, r.Time, detcbor.Marshal(r))
+}
 
 // List calls fn for each record, oldest first.
 func (a Audit) List(fn func(*AuditRecord) error) error {
@@ -39,7 +41,7 @@ func (a Audit) List(fn func(*AuditRecord) error) error {
 	}
 	return a.Store.Iterate(nil, func(_, v []byte) error {
 		var r AuditRecord
-		if err := cbor.Unmarshal(v, &r); err != nil {
+		if err := storeDecMode().Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("rpc: audit: %w", err)
 		}
 		return fn(&r)

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -18,6 +18,9 @@ type Message struct {
 	From    keys.PublicKey `cbor:"2,keyasint"`
 	Message []byte         `cbor:"3,keyasint"`
 }
+
+// storeDecMode reads inbox messages and audit records, from the home.
+var storeDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: 16, MaxMapPairs: 16})
 
 // Store is a key-value side store of the home (chain.Side satisfies it).
 type Store interface {
@@ -35,7 +38,7 @@ type Inbox struct {
 }
 
 // Add stores m under a key that sorts by time.
-func (b Inbox) Add(m *Message) error { return addTimed(b.Store, b.writer, m.Time, encode(m)) }
+func (b Inbox) Add(m *Message) error { return addTimed(b.Store, b.writer, m.Time, detcbor.Marshal(m)) }
 
 // addTimed stores v in s under a key that sorts by t (µs) and then at
 // random, through w when there is one.
@@ -126,7 +129,7 @@ func (g *groupWriter) writeOne() {
 func (b Inbox) List(fn func(*Message) error) error {
 	return b.Store.Iterate(nil, func(_, v []byte) error {
 		var m Message
-		if err := cbor.Unmarshal(v, &m); err != nil {
+		if err := storeDecMode().Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("rpc: inbox: %w", err)
 		}
 		return fn(&m)

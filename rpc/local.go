@@ -11,7 +11,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/fxamacker/cbor/v2"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,6 +40,10 @@ type LocalRequest struct {
 	StdoutTTY bool              `cbor:"4,keyasint"`
 	StdinTTY  bool              `cbor:"5,keyasint"`
 }
+
+// localDecMode reads the header frame: a command line and its environment
+// may hold many strings.
+var localDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4})
 
 // LocalRunner runs a forwarded command and returns its exit status.
 type LocalRunner func(ctx context.Context, req *LocalRequest, stdin io.Reader, stdout, stderr io.Writer) int
@@ -92,7 +96,7 @@ func Forward(ctx context.Context, sock string, req *LocalRequest, stdin io.Reade
 		defer wmu.Unlock()
 		return writeLocalFrame(conn, typ, b)
 	}
-	if err := send(frameHeader, encode(req)); err != nil {
+	if err := send(frameHeader, detcbor.Marshal(req)); err != nil {
 		return 0, ErrNoDaemon
 	}
 	stdinStarted := false
@@ -190,7 +194,7 @@ func serveLocalConn(ctx context.Context, conn net.Conn, run LocalRunner) {
 		return
 	}
 	var req LocalRequest
-	if err := cbor.Unmarshal(b, &req); err != nil || len(req.Args) == 0 {
+	if err := localDecMode().Unmarshal(b, &req); err != nil || len(req.Args) == 0 {
 		return
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -7,10 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -72,39 +71,8 @@ const signContext = "n2n request v1"
 // ErrBadMessage is wrapped by every decoding failure of network input.
 var ErrBadMessage = errors.New("bad message")
 
-// The CBOR modes are built on first use, not at package init, so a command
-// that never sends a request (id, grants, version) does not pay for them.
-var (
-	encMode = sync.OnceValue(func() cbor.EncMode {
-		m, err := cbor.CoreDetEncOptions().EncMode()
-		if err != nil {
-			panic(err)
-		}
-		return m
-	})
-	decMode = sync.OnceValue(func() cbor.DecMode {
-		m, err := cbor.DecOptions{
-			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-			IndefLength:       cbor.IndefLengthForbidden,
-			MaxNestedLevels:   4,
-			MaxArrayElements:  16,
-			MaxMapPairs:       16,
-		}.DecMode()
-		if err != nil {
-			panic(err)
-		}
-		return m
-	})
-)
-
-func encode(v any) []byte {
-	b, err := encMode().Marshal(v)
-	if err != nil {
-		panic("rpc: encode: " + err.Error()) // plain structs: cannot fail
-	}
-	return b
-}
+// decMode reads requests and responses: flat maps of plain fields.
+var decMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: 16, MaxMapPairs: 16})
 
 func signingInput(handshakeHash, request []byte) []byte {
 	d := keys.Sum256(request)
@@ -112,7 +80,7 @@ func signingInput(handshakeHash, request []byte) []byte {
 }
 
 // sealRequest encodes and signs req for the session with this handshake
-// hash: encode(&signedRequest{encode(req), signature}), built by hand so
+// hash: detcbor.Marshal(&signedRequest{detcbor.Marshal(req), signature}), built by hand so
 // that the payload is copied once, into the one buffer (encode copies it
 // twice per level).
 func sealRequest(id *keys.Identity, handshakeHash []byte, req *Request) []byte {
@@ -185,13 +153,13 @@ func DecodeResponse(b []byte) (Response, error) {
 // DeadlineTime is the request's deadline as a time.
 func (r *Request) DeadlineTime() time.Time { return time.UnixMicro(r.Deadline) }
 
-// The CBOR of a Request, by hand. encMode (core deterministic encoding, RFC
-// 8949 §4.2.1) encodes a Request as a map whose keys are the small integers
+// The CBOR of a Request, by hand. detcbor.EncMode (core deterministic
+// encoding, RFC 8949 §4.2.1) encodes a Request as a map whose keys are the small integers
 // 1 to 6, in that order, each value with the shortest head, and the
 // omitempty fields (3, 4, 5) left out when empty. appendRequest writes the
 // same bytes without copying the payload more than once; isCanonicalRequest
 // checks a received encoding against them without copying it at all.
-// TestRequestEncodingByHand and FuzzDecodeRequest hold them to encMode().
+// TestRequestEncodingByHand and FuzzDecodeRequest hold them to detcbor.EncMode.
 
 // CBOR major types (RFC 8949 §3.1), in the top 3 bits of a head.
 const (
@@ -221,7 +189,7 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, major|27), n)
 }
 
-// appendRequest appends encode(r), and returns where in the result the
+// appendRequest appends detcbor.Marshal(r), and returns where in the result the
 // payload's bytes start. Without payload, it appends the same but for the
 // payload's bytes (its key and head stay).
 func appendRequest(b []byte, r *Request, payload bool) (_ []byte, at int) {
@@ -256,7 +224,7 @@ func appendRequest(b []byte, r *Request, payload bool) (_ []byte, at int) {
 	return appendHead(b, cborUint, uint64(r.Deadline)), at
 }
 
-// isCanonicalRequest reports whether b is encode(r), comparing the payload
+// isCanonicalRequest reports whether b is detcbor.Marshal(r), comparing the payload
 // in place instead of encoding it again.
 func isCanonicalRequest(b []byte, r *Request) bool {
 	var buf [128]byte

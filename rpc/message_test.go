@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -49,9 +50,9 @@ func randomRequest(r *rand.Rand) Request {
 	return req
 }
 
-// TestRequestEncodingByHand: appendRequest writes what encMode writes,
+// TestRequestEncodingByHand: appendRequest writes what detcbor.EncMode writes,
 // isCanonicalRequest accepts exactly that, and sealRequest is the
-// signedRequest encMode would write.
+// signedRequest detcbor.EncMode would write.
 func TestRequestEncodingByHand(t *testing.T) {
 	id, _ := keys.Generate()
 	hash := bytes.Repeat([]byte{7}, 32)
@@ -61,10 +62,10 @@ func TestRequestEncodingByHand(t *testing.T) {
 		if i < len(edgeInts) {
 			req.ID, req.Deadline = uint64(edgeInts[i]), edgeInts[i]
 		}
-		want := encode(&req)
+		want := detcbor.Marshal(&req)
 		got, at := appendRequest(nil, &req, true)
 		if !bytes.Equal(got, want) {
-			t.Fatalf("request %d: by hand %x…, encMode %x…", i, got[:min(len(got), 40)], want[:min(len(want), 40)])
+			t.Fatalf("request %d: by hand %x…, detcbor.EncMode %x…", i, got[:min(len(got), 40)], want[:min(len(want), 40)])
 		}
 		if len(req.Payload) > 0 && !bytes.Equal(got[at:at+len(req.Payload)], req.Payload) {
 			t.Fatalf("request %d: payload offset %d is wrong", i, at)
@@ -73,8 +74,8 @@ func TestRequestEncodingByHand(t *testing.T) {
 			t.Fatalf("request %d: its own encoding is not canonical", i)
 		}
 		sealed := sealRequest(id, hash, &req)
-		if w := encode(&signedRequest{Request: want, Signature: id.Sign(signingInput(hash, want))}); !bytes.Equal(sealed, w) {
-			t.Fatalf("request %d: sealed by hand differs from encMode's", i)
+		if w := detcbor.Marshal(&signedRequest{Request: want, Signature: id.Sign(signingInput(hash, want))}); !bytes.Equal(sealed, w) {
+			t.Fatalf("request %d: sealed by hand differs from detcbor.EncMode's", i)
 		}
 		if i%100 == 0 && len(want) > 0 {
 			// Any one byte changed, added or dropped is no longer r's encoding.
@@ -100,7 +101,7 @@ func flip(b []byte, i int) []byte {
 // TestDecodeRequestRejectsNonCanonical: encodings that decode to a valid
 // request but are not its canonical encoding are refused.
 func TestDecodeRequestRejectsNonCanonical(t *testing.T) {
-	good := encode(&Request{ID: 1, Kind: KindSend, Payload: []byte("abc"), Deadline: 5})
+	good := detcbor.Marshal(&Request{ID: 1, Kind: KindSend, Payload: []byte("abc"), Deadline: 5})
 	if _, err := DecodeRequest(good); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/noiseproto"
 )
@@ -102,7 +103,7 @@ func serveSession(ctx context.Context, rw io.ReadWriter, id *keys.Identity, stat
 	}
 	w := newSessionWriter(s, out)
 	defer w.close() // sends the answers still gathered
-	badRequest := func() []byte { return encode(&Response{Status: StatusBadRequest, Error: "malformed request"}) }
+	badRequest := func() []byte { return detcbor.Marshal(&Response{Status: StatusBadRequest, Error: "malformed request"}) }
 	req, err := openRequest(b, s.RemoteKey(), s.HandshakeHash())
 	if err != nil {
 		if errors.Is(err, ErrBadMessage) {
@@ -179,7 +180,7 @@ func (ss *serverSession) handle(ctx context.Context, req Request) {
 		resp = Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}
 	}
 	ss.last.Store(time.Now().UnixNano())
-	ss.w.write(func() []byte { return encode(&resp) }, ss.busy() > 0)
+	ss.w.write(func() []byte { return detcbor.Marshal(&resp) }, ss.busy() > 0)
 }
 
 // start answers req in its own goroutine. It waits until fewer than
@@ -207,7 +208,7 @@ func (ss *serverSession) start(ctx context.Context, req Request) {
 		if in.turns != nil {
 			in.turns.finish(in.seq)
 		}
-		ss.w.write(func() []byte { return encode(&resp) }, ss.busy() > 1)
+		ss.w.write(func() []byte { return detcbor.Marshal(&resp) }, ss.busy() > 1)
 		ss.last.Store(time.Now().UnixNano())
 		ss.mu.Lock()
 		ss.inFlight--

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -313,12 +314,12 @@ func TestSessionEndsWithServer(t *testing.T) {
 }
 
 func FuzzDecodeRequest(f *testing.F) {
-	f.Add(encode(&Request{ID: 1, Kind: KindCall, Function: "publish_post", Payload: []byte("x"), Secret: make([]byte, 64), Deadline: 1}))
-	f.Add(encode(&Request{ID: 2, Kind: KindPing}))
-	f.Add(encode(&signedRequest{Request: []byte{1}, Signature: []byte{2}}))
+	f.Add(detcbor.Marshal(&Request{ID: 1, Kind: KindCall, Function: "publish_post", Payload: []byte("x"), Secret: make([]byte, 64), Deadline: 1}))
+	f.Add(detcbor.Marshal(&Request{ID: 2, Kind: KindPing}))
+	f.Add(detcbor.Marshal(&signedRequest{Request: []byte{1}, Signature: []byte{2}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRequest(b)
-		if err == nil && !bytes.Equal(encode(&r), b) {
+		if err == nil && !bytes.Equal(detcbor.Marshal(&r), b) {
 			t.Fatalf("decode→encode changed bytes")
 		}
 		DecodeResponse(b)
