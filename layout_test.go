@@ -16,19 +16,20 @@ const module = "github.com/n2n-dev/n2n"
 // allowed lists, for each package of the program, the project packages it may
 // import directly (DESIGN §2). Anything not listed may not be imported.
 var allowed = map[string][]string{
-	"":           {"cmd", "output"},
-	"cmd":        {"keys", "chain", "caps", "noiseproto", "peers", "rpc", "output"},
-	"keys":       {},
-	"chain":      {"keys", "internal/detcbor"},
-	"caps":       {"chain", "keys", "internal/detcbor"},
-	"noiseproto": {"keys"},
-	"peers":      {"keys", "internal/detcbor"},
-	"rpc":        {"noiseproto", "peers", "caps", "chain", "keys", "internal/detcbor"},
-	"output":     {},
-	// internal/: helpers of the packages above, importing none of them.
+	"":              {"cmd", "output"},
+	"cmd":           {"keys", "chain", "caps", "noiseproto", "peers", "rpc", "localsock", "output"},
+	"keys":          {},
+	"chain":         {"keys", "internal/detcbor"},
+	"caps":          {"chain", "keys", "internal/detcbor"},
+	"noiseproto":    {"keys"},
+	"peers":         {"keys", "internal/detcbor"},
+	"rpc":           {"noiseproto", "peers", "caps", "chain", "keys", "internal/detcbor"},
+	"localsock":     {"keys", "internal/detcbor"},
+	"output":        {},
+	"testscripts":   {"cmd", "chain", "keys"},
+	"tools/gendocs": {"cmd"},
+	// Helpers of the packages above, importing none of them.
 	"internal/detcbor": {},
-	"testscripts":      {"cmd", "chain", "keys"},
-	"tools/gendocs":    {"cmd"},
 }
 
 // onlyIn says which project package alone may import a third-party prefix

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/localsock"
 	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 )
@@ -38,14 +39,14 @@ func (e *env) maybeForward(c *cli.Context) error {
 	if _, err := os.Stat(e.socket()); err != nil {
 		return nil
 	}
-	req := &rpc.LocalRequest{Args: e.args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, StdinTTY: e.stdinTTY, Env: map[string]string{}}
+	req := &localsock.Request{Args: e.args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, StdinTTY: e.stdinTTY, Env: map[string]string{}}
 	for _, k := range []string{"NO_COLOR", "TERM"} {
 		if v, ok := os.LookupEnv(k); ok {
 			req.Env[k] = v
 		}
 	}
-	code, err := rpc.Forward(c.Context, e.socket(), req, e.stdin, e.stdout, e.stderr)
-	if errors.Is(err, rpc.ErrNoDaemon) {
+	code, err := localsock.Forward(c.Context, e.socket(), req, e.stdin, e.stdout, e.stderr)
+	if errors.Is(err, localsock.ErrNoDaemon) {
 		return nil // a stale socket: the one-shot path
 	}
 	if err != nil {
@@ -62,8 +63,8 @@ func (e *env) maybeForward(c *cli.Context) error {
 
 // runForwarded is the daemon's side: run a forwarded command line against
 // the daemon's home and node.
-func runForwarded(d *rpc.Daemon, home string, stop func()) rpc.LocalRunner {
-	return func(ctx context.Context, req *rpc.LocalRequest, stdin io.Reader, stdout, stderr io.Writer) int {
+func runForwarded(d *rpc.Daemon, home string, stop func()) localsock.Runner {
+	return func(ctx context.Context, req *localsock.Request, stdin io.Reader, stdout, stderr io.Writer) int {
 		e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: req.StdoutTTY, stdinTTY: req.StdinTTY,
 			cwd: req.Cwd, daemon: d, home: home, stopDaemon: stop}
 		return e.run(ctx, req.Args)

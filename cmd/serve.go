@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/n2n-dev/n2n/localsock"
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/peers"
 	"github.com/n2n-dev/n2n/rpc"
@@ -110,7 +111,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	defer os.Remove(e.socket())
 	os.Chmod(e.socket(), 0o600)
 	localDone := make(chan error, 1)
-	go func() { localDone <- rpc.ServeLocal(ctx, ln, runForwarded(d, e.home, stop)) }()
+	go func() { localDone <- localsock.Serve(ctx, ln, runForwarded(d, e.home, stop)) }()
 
 	// The pid file lets tools (and test harnesses) find a daemon they must stop.
 	pidFile := filepath.Join(e.home, "n2n.pid")

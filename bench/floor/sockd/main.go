@@ -1,9 +1,9 @@
 // Command sockd is the floor of a call through a local daemon: it keeps a
 // warm libp2p connection to an ikserver and answers clients on a unix socket
-// that speaks n2n's local frame protocol (rpc/local.go). For each client it
-// reads the header frame, takes the last argument as the payload, sends it
-// on the Noise IK session it keeps open with the ikserver (made on the first
-// call), and returns the reply as a stdout frame and exit status 0 — what
+// that speaks n2n's local socket protocol (n2n's localsock package). For
+// each command it takes the last argument as the payload, sends it on the
+// Noise IK session it keeps open with the ikserver (made on the first call),
+// and returns the reply as stdout and exit status 0 — what
 // n2n's daemon does for `n2n call`, without the CLI, the home, requests or
 // handlers. It runs until SIGINT or SIGTERM.
 //
@@ -15,15 +15,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/n2n-dev/n2n/bench/internal/floor"
-	"github.com/n2n-dev/n2n/bench/internal/localframe"
 	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/localsock"
 )
 
 func main() {
@@ -66,37 +66,16 @@ func run(sock, addr, agent string) error {
 		return err
 	}
 	defer os.Remove(sock)
-	context.AfterFunc(ctx, func() { ln.Close() })
 	warm := &floor.WarmIK{H: h, PID: pid, ID: id, Remote: remote}
-	for {
-		conn, err := ln.Accept()
+	return localsock.Serve(ctx, ln, func(ctx context.Context, req *localsock.Request, _ io.Reader, stdout, stderr io.Writer) int {
+		ctx, cancel := context.WithTimeout(ctx, floor.Timeout)
+		defer cancel()
+		reply, err := warm.Call(ctx, []byte(req.Args[len(req.Args)-1]))
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+			fmt.Fprintln(stderr, "sockd:", err)
+			return 1
 		}
-		go serve(ctx, conn, warm)
-	}
-}
-
-func serve(ctx context.Context, conn net.Conn, warm *floor.WarmIK) {
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(floor.Timeout))
-	typ, b, err := localframe.Read(conn)
-	if err != nil || typ != localframe.Header {
-		return
-	}
-	req, err := localframe.DecodeRequest(b)
-	if err != nil || len(req.Args) == 0 {
-		return
-	}
-	reply, err := warm.Call(ctx, []byte(req.Args[len(req.Args)-1]))
-	if err != nil {
-		localframe.Write(conn, localframe.Stderr, []byte("sockd: "+err.Error()+"\n"))
-		localframe.Write(conn, localframe.Exit, localframe.ExitData(1))
-		return
-	}
-	localframe.Write(conn, localframe.Stdout, reply)
-	localframe.Write(conn, localframe.Exit, localframe.ExitData(0))
+		stdout.Write(reply)
+		return 0
+	})
 }
