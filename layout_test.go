@@ -17,13 +17,14 @@ const module = "github.com/n2n-dev/n2n"
 // import directly (DESIGN §2). Anything not listed may not be imported.
 var allowed = map[string][]string{
 	"":              {"cmd", "output"},
-	"cmd":           {"keys", "chain", "caps", "noiseproto", "peers", "rpc", "localsock", "output"},
+	"cmd":           {"keys", "chain", "caps", "noiseproto", "peers", "rpc", "daemon", "localsock", "output"},
 	"keys":          {},
 	"chain":         {"keys", "internal/detcbor"},
 	"caps":          {"chain", "keys", "internal/detcbor"},
 	"noiseproto":    {"keys"},
 	"peers":         {"keys", "internal/detcbor"},
-	"rpc":           {"noiseproto", "peers", "caps", "chain", "keys", "internal/detcbor"},
+	"rpc":           {"noiseproto", "peers", "keys", "internal/detcbor"},
+	"daemon":        {"rpc", "caps", "chain", "peers", "localsock", "keys", "internal/detcbor"},
 	"localsock":     {"keys", "internal/detcbor"},
 	"output":        {},
 	"testscripts":   {"cmd", "chain", "keys"},

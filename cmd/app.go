@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/output"
-	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
@@ -87,7 +87,7 @@ type env struct {
 	exiting bool
 	// daemon is set when the command runs inside "n2n serve" (forwarded
 	// over the local socket, or a handler's own n2n command).
-	daemon *rpc.Daemon
+	daemon *daemon.Daemon
 	// stopDaemon ends the daemon ("n2n stop" inside the daemon).
 	stopDaemon func()
 

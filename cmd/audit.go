@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/output"
-	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,11 +35,11 @@ func runAudit(ctx context.Context, e *env) error {
 	var rows [][]string
 	var objs []any
 	now := time.Now()
-	log := rpc.Audit{Store: c.Side("audit")}
+	log := daemon.Audit{Store: c.Side(daemon.AuditSide)}
 	if e.daemon != nil {
 		log = e.daemon.Audit() // waits for records still being written
 	}
-	err = log.List(func(r *rpc.AuditRecord) error {
+	err = log.List(func(r *daemon.AuditRecord) error {
 		grant := ""
 		if len(r.GrantID) == 32 {
 			grant = keys.Hash(r.GrantID).ActionString()

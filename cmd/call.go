@@ -84,13 +84,13 @@ func runCall(ctx context.Context, e *env, o callOptions) error {
 		}
 		ticket = &t
 	}
-	s, err := e.connect(ctx, false)
+	h, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer s.done()
+	defer h.done()
 
-	self := s.chain.Identity().Public()
+	self := h.chain.Identity().Public()
 	var to keys.PublicKey
 	switch {
 	case o.to == "self":
@@ -103,7 +103,7 @@ func runCall(ctx context.Context, e *env, o callOptions) error {
 	var secret []byte
 	switch {
 	case o.claim != "":
-		ci, err := caps.LookupClaim(s.chain, o.claim)
+		ci, err := caps.LookupClaim(h.chain, o.claim)
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func runCall(ctx context.Context, e *env, o callOptions) error {
 		}
 		to, secret = ticket.Grantor, ticket.Secret
 	case to != self:
-		ci, ok, err := caps.FindClaim(s.chain, to, o.function)
+		ci, ok, err := caps.FindClaim(h.chain, to, o.function)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func runCall(ctx context.Context, e *env, o callOptions) error {
 			secret = ci.Secret
 		}
 	}
-	resp, err := e.request(ctx, s, to, &rpc.Request{Kind: rpc.KindCall, Function: o.function, Payload: payload, Secret: secret})
+	resp, err := e.request(ctx, h, to, &rpc.Request{Kind: rpc.KindCall, Function: o.function, Payload: payload, Secret: secret})
 	clear(secret)
 	if err != nil {
 		return err

@@ -98,9 +98,9 @@ func classify(err error) (code int, hint string) {
 
 func classifyBase(err error) (int, string) {
 	var ie *chain.IntegrityError
-	var st *rpc.ErrStatus
-	if errors.As(err, &st) {
-		return statusExit[st.Status], ""
+	var se *rpc.StatusError
+	if errors.As(err, &se) {
+		return statusExit[se.Status], ""
 	}
 	switch {
 	case errors.As(err, &ie):

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/localsock"
-	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -63,7 +63,7 @@ func (e *env) maybeForward(c *cli.Context) error {
 
 // runForwarded is the daemon's side: run a forwarded command line against
 // the daemon's home and node.
-func runForwarded(d *rpc.Daemon, home string, stop func()) localsock.Runner {
+func runForwarded(d *daemon.Daemon, home string, stop func()) localsock.Runner {
 	return func(ctx context.Context, req *localsock.Request, stdin io.Reader, stdout, stderr io.Writer) int {
 		e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: req.StdoutTTY, stdinTTY: req.StdinTTY,
 			cwd: req.Cwd, daemon: d, home: home, stopDaemon: stop}

@@ -76,10 +76,10 @@ func grantCommand() *cli.Command {
 }
 
 func runGrant(ctx context.Context, e *env, o grantOptions) error {
-	var s *session
+	var h *netHome
 	if o.deliver {
 		var err error
-		if s, err = e.connect(ctx, true); err != nil {
+		if h, err = e.connect(ctx, true); err != nil {
 			return err
 		}
 	} else {
@@ -87,25 +87,25 @@ func runGrant(ctx context.Context, e *env, o grantOptions) error {
 		if err != nil {
 			return err
 		}
-		s = &session{chain: c, done: done}
+		h = &netHome{chain: c, done: done}
 	}
-	defer s.done()
-	r, err := caps.CreateGrant(s.chain, caps.Grant{Tag: o.tag, Access: o.access, Assignees: o.assignees, Functions: o.functions})
+	defer h.done()
+	r, err := caps.CreateGrant(h.chain, caps.Grant{Tag: o.tag, Access: o.access, Assignees: o.assignees, Functions: o.functions})
 	if err != nil {
 		return err
 	}
-	gi, err := caps.GetGrant(s.chain, r.Hash)
+	gi, err := caps.GetGrant(h.chain, r.Hash)
 	if err != nil {
 		return err
 	}
 	ticket := ""
 	if o.access != caps.Unrestricted {
-		ticket = caps.EncodeTicket(caps.NewTicket(s.chain.Identity().Public(), gi.Grant))
+		ticket = caps.EncodeTicket(caps.NewTicket(h.chain.Identity().Public(), gi.Grant))
 	}
 	var failed []error
 	if o.deliver {
 		for _, a := range o.assignees {
-			_, err := e.request(ctx, s, a, &rpc.Request{Kind: rpc.KindCall, Function: caps.ReceiveClaim, Payload: []byte(ticket)})
+			_, err := e.request(ctx, h, a, &rpc.Request{Kind: rpc.KindCall, Function: caps.ReceiveClaim, Payload: []byte(ticket)})
 			if err != nil {
 				failed = append(failed, fmt.Errorf("delivering to %s: %w", a, err))
 			}

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/output"
-	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -36,7 +36,7 @@ func runInbox(ctx context.Context, e *env, follow bool) error {
 	if follow && e.daemon == nil {
 		return withHint(errFollowNoDaemon, exitError, "start it with 'n2n serve --detach'")
 	}
-	var events <-chan rpc.Event
+	var events <-chan daemon.Event
 	if follow { // subscribe before listing, so nothing falls in between
 		ch, stop := e.daemon.Events.Subscribe()
 		defer stop()
@@ -48,7 +48,7 @@ func runInbox(ctx context.Context, e *env, follow bool) error {
 	}
 	var last int64
 	now := time.Now()
-	err = rpc.Inbox{Store: c.Side("inbox")}.List(func(m *rpc.Message) error {
+	err = daemon.Inbox{Store: c.Side(daemon.InboxSide)}.List(func(m *daemon.Message) error {
 		last = m.Time
 		return e.printMessage(m, now)
 	})
@@ -72,17 +72,17 @@ func runInbox(ctx context.Context, e *env, follow bool) error {
 
 // printMessage prints one message on one line: in plain text a message
 // that is not one line of UTF-8 is quoted.
-func (e *env) printMessage(m *rpc.Message, now time.Time) error {
+func (e *env) printMessage(m *daemon.Message, now time.Time) error {
 	t := time.UnixMicro(m.Time)
 	if e.io.Mode == output.JSON {
-		text, enc := output.Bytes(m.Message)
+		text, enc := output.Bytes(m.Body)
 		v := map[string]any{"time": t.UTC().Format(time.RFC3339Nano), "from": m.From.String(), "message": text}
 		if enc != "" {
 			v["encoding"] = enc
 		}
 		return e.io.JSONLine(v)
 	}
-	e.io.Println(e.io.Time(t, now) + "\t" + m.From.String() + "\t" + oneLine(m.Message))
+	e.io.Println(e.io.Time(t, now) + "\t" + m.From.String() + "\t" + oneLine(m.Body))
 	return nil
 }
 

@@ -11,10 +11,12 @@ import (
 	"github.com/n2n-dev/n2n/rpc"
 )
 
-// session is what a networked command works with: the home and an rpc
-// client, either the daemon's warm ones or a one-shot client host.
-type session struct {
+// netHome is what a networked command works with: the open home and a
+// client to other agents over a node, either the daemon's warm ones or a
+// one-shot client host.
+type netHome struct {
 	chain  *chain.Chain
+	node   *peers.Node
 	client *rpc.Client
 	book   *peers.AddrBook
 	done   func()
@@ -25,10 +27,10 @@ type session struct {
 //
 // Unless write is set, the home is opened read-only: one-shot calls share
 // it and run at once instead of queueing for the home. What the address
-// book learns meanwhile is kept in memory and written when the session ends.
-func (e *env) connect(ctx context.Context, write bool) (*session, error) {
+// book learns meanwhile is kept in memory and written when done is called.
+func (e *env) connect(ctx context.Context, write bool) (*netHome, error) {
 	if d := e.daemon; d != nil {
-		return &session{chain: d.Chain, client: d.Client(e.dialTimeout, e.timeout), book: d.Book(), done: func() {}}, nil
+		return &netHome{chain: d.Chain, node: d.Node, client: d.Client(e.dialTimeout, e.timeout), book: d.Book(), done: func() {}}, nil
 	}
 	c, done, err := e.openHome(ctx, !write)
 	if err != nil {
@@ -39,20 +41,20 @@ func (e *env) connect(ctx context.Context, write bool) (*session, error) {
 		done()
 		return nil, err
 	}
-	var store peers.Store = c.Side(bookSide)
+	var store peers.Store = c.Side(peers.BookSide)
 	var pending *writeBack
 	if !write {
 		pending = &writeBack{Store: store, sets: map[string][]byte{}}
 		store = pending
 	}
 	book := &peers.AddrBook{Store: store}
-	cl := &rpc.Client{Node: node, Book: book, ID: c.Identity(), DialTimeout: e.dialTimeout, Timeout: e.timeout}
-	return &session{chain: c, client: cl, book: book, done: func() {
+	ep := &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}
+	return &netHome{chain: c, node: node, client: ep.Client(e.dialTimeout, e.timeout), book: book, done: func() {
 		learnt := pending != nil && len(pending.sets) > 0
 		if e.exiting && !write && !learnt {
 			return // nothing to write: the exit releases the host and the home
 		}
-		cl.Close()
+		ep.Close()
 		node.Close()
 		if learnt {
 			c.Close() // before saveBook opens the home to write
@@ -63,11 +65,9 @@ func (e *env) connect(ctx context.Context, write bool) (*session, error) {
 	}}, nil
 }
 
-// bookSide is the side store of the address book in the home.
-const bookSide = "peers"
-
-// saveBook writes address-book entries learnt during a read-only session.
-// It is best effort: a busy home only means the address is learnt again.
+// saveBook writes address-book entries learnt while the home was open
+// read-only. It is best effort: a busy home only means the address is
+// learnt again.
 func (e *env) saveBook(sets map[string][]byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -76,7 +76,7 @@ func (e *env) saveBook(sets map[string][]byte) {
 		return
 	}
 	defer done()
-	side := c.Side(bookSide)
+	side := c.Side(peers.BookSide)
 	for k, v := range sets {
 		side.Set([]byte(k), v)
 	}
@@ -104,15 +104,15 @@ func (w *writeBack) Set(k, v []byte) error {
 // request sends req to the agent `to` and returns the ok response; other
 // statuses come back as errors that map to exit statuses. A request to this
 // agent itself is answered by the daemon, when it runs the command.
-func (e *env) request(ctx context.Context, s *session, to keys.PublicKey, req *rpc.Request) (rpc.Response, error) {
-	return e.start(ctx, s, to, req)()
+func (e *env) request(ctx context.Context, h *netHome, to keys.PublicKey, req *rpc.Request) (rpc.Response, error) {
+	return e.start(ctx, h, to, req)()
 }
 
 // start is request in two steps: it returns once req is sent (requests
 // started in turn arrive in that order), and the function it returns waits
 // for the response.
-func (e *env) start(ctx context.Context, s *session, to keys.PublicKey, req *rpc.Request) (wait func() (rpc.Response, error)) {
-	if to == s.chain.Identity().Public() {
+func (e *env) start(ctx context.Context, h *netHome, to keys.PublicKey, req *rpc.Request) (wait func() (rpc.Response, error)) {
+	if to == h.chain.Identity().Public() {
 		if e.daemon == nil {
 			err := withHint(errSelfNoDaemon, exitUnreachable, "start it with 'n2n serve --detach'")
 			return func() (rpc.Response, error) { return rpc.Response{}, err }
@@ -120,10 +120,10 @@ func (e *env) start(ctx context.Context, s *session, to keys.PublicKey, req *rpc
 		req.Deadline = time.Now().Add(e.timeout).UnixMicro()
 		cctx, cancel := context.WithDeadline(ctx, req.DeadlineTime())
 		defer cancel()
-		resp := e.daemon.Dispatch(cctx, &rpc.Incoming{Caller: to, Request: *req})
+		resp := e.daemon.Dispatch(cctx, rpc.NewIncoming(to, *req))
 		return func() (rpc.Response, error) { return resp, resp.Err() }
 	}
-	call := s.client.Go(ctx, to, req)
+	call := h.client.Go(ctx, to, req)
 	return func() (rpc.Response, error) {
 		resp, _, err := call.Wait()
 		if err != nil {

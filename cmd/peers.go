@@ -2,9 +2,10 @@ package cmd
 
 import (
 	"context"
-	"github.com/n2n-dev/n2n/keys"
 	"strings"
 	"time"
+
+	"github.com/n2n-dev/n2n/keys"
 
 	"github.com/n2n-dev/n2n/peers"
 	"github.com/urfave/cli/v2"
@@ -42,7 +43,7 @@ func runPeersList(ctx context.Context, e *env) error {
 		return err
 	}
 	defer done()
-	entries, err := (&peers.AddrBook{Store: c.Side(bookSide)}).List()
+	entries, err := (&peers.AddrBook{Store: c.Side(peers.BookSide)}).List()
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
 		return err
 	}
 	defer done()
-	other, err := (&peers.AddrBook{Store: c.Side(bookSide)}).AddText(to, addr, manualTTL)
+	other, err := (&peers.AddrBook{Store: c.Side(peers.BookSide)}).AddText(to, addr, manualTTL)
 	if err != nil {
 		return err
 	}

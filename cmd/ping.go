@@ -3,9 +3,10 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"github.com/n2n-dev/n2n/keys"
 	"strconv"
 	"time"
+
+	"github.com/n2n-dev/n2n/keys"
 
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/rpc"
@@ -39,14 +40,14 @@ func runPing(ctx context.Context, e *env, agent string, count int) error {
 	if err != nil {
 		return err
 	}
-	s, err := e.connect(ctx, false)
+	h, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer s.done()
+	defer h.done()
 	for i := 1; i <= count; i++ {
 		start := time.Now()
-		resp, src, err := s.client.Do(ctx, to, &rpc.Request{Kind: rpc.KindPing})
+		resp, src, err := h.client.Do(ctx, to, &rpc.Request{Kind: rpc.KindPing})
 		if err == nil {
 			err = resp.Err()
 		}

@@ -2,8 +2,9 @@ package cmd
 
 import (
 	"context"
-	"github.com/n2n-dev/n2n/keys"
 	"strings"
+
+	"github.com/n2n-dev/n2n/keys"
 
 	"github.com/urfave/cli/v2"
 )
@@ -30,12 +31,12 @@ func runResolve(ctx context.Context, e *env, agent string) error {
 	if err != nil {
 		return err
 	}
-	s, err := e.connect(ctx, false)
+	h, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer s.done()
-	addrs, src, err := s.client.Node.Resolve(ctx, to, s.book)
+	defer h.done()
+	addrs, src, err := h.node.Resolve(ctx, to, h.book)
 	if err != nil {
 		return err
 	}

@@ -71,15 +71,15 @@ func runSend(ctx context.Context, e *env, o sendOptions) error {
 	default:
 		payload = []byte(o.message)
 	}
-	s, err := e.connect(ctx, false)
+	h, err := e.connect(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer s.done()
+	defer h.done()
 	if o.lines {
-		return e.sendLines(ctx, s, to)
+		return e.sendLines(ctx, h, to)
 	}
-	resp, err := e.request(ctx, s, to, &rpc.Request{Kind: rpc.KindSend, Payload: payload})
+	resp, err := e.request(ctx, h, to, &rpc.Request{Kind: rpc.KindSend, Payload: payload})
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func runSend(ctx context.Context, e *env, o sendOptions) error {
 // on the session with `to`, and prints the replies in the order of the
 // lines. It stops at the first failure and returns it, after the replies of
 // the lines before it, without waiting for more of stdin.
-func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) error {
+func (e *env) sendLines(ctx context.Context, h *netHome, to keys.PublicKey) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type reply struct {
@@ -117,7 +117,7 @@ func (e *env) sendLines(ctx context.Context, s *session, to keys.PublicKey) erro
 				return
 			}
 			req := &rpc.Request{Kind: rpc.KindSend, Payload: append([]byte(nil), lines.Bytes()...)}
-			wait := e.start(ctx, s, to, req) // sent in the order of the lines
+			wait := e.start(ctx, h, to, req) // sent in the order of the lines
 			go func() {
 				resp, err := wait()
 				r <- reply{resp, err, size}

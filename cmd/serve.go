@@ -12,10 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/localsock"
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/peers"
-	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -44,7 +44,7 @@ func serveCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "fn", Usage: "serve function `NAME=CMD`, a shell command (repeatable)"},
 			&cli.BoolFlag{Name: "detach", Usage: "run in the background; return once ready"},
 			&cli.BoolFlag{Name: "no-accept-claims", Usage: "refuse claims others deliver (n2n.receive_claim)"},
-			&cli.IntFlag{Name: "concurrency", Value: rpc.DefaultConcurrency, Usage: "how many handlers may run at once (over it: busy)"},
+			&cli.IntFlag{Name: "concurrency", Value: daemon.DefaultConcurrency, Usage: "how many handlers may run at once (over it: busy)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -57,7 +57,7 @@ func serveCommand() *cli.Command {
 			}
 			for _, f := range c.StringSlice("fn") {
 				name, command, ok := strings.Cut(f, "=")
-				if !ok || !rpc.ValidFunctionName(name) || command == "" {
+				if !ok || !daemon.ValidFunctionName(name) || command == "" {
 					return usagef("--fn %q: want NAME=COMMAND with NAME like [a-z][a-z0-9_]*", f)
 				}
 				o.fns[name] = command
@@ -93,7 +93,8 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	env := handlerEnv()
-	d := &rpc.Daemon{Chain: c, Node: node, Functions: rpc.NewFunctions(e.home, o.fns, o.concurrency, env), AcceptClaims: !o.noAcceptClaims}
+	d := daemon.New(c, node, daemon.NewFunctions(e.home, o.fns, o.concurrency, env))
+	d.AcceptClaims = !o.noAcceptClaims
 	if os.Getenv("N2N_DEBUG") != "" {
 		d.Debug = func(format string, args ...any) { e.io.Info("n2n: debug: "+format, args...) }
 	}
@@ -157,11 +158,11 @@ func handlerEnv() []string {
 }
 
 // printEvent prints one event line.
-func (e *env) printEvent(ev rpc.Event) {
+func (e *env) printEvent(ev daemon.Event) {
 	switch {
 	case ev.Kind == "message" && ev.Message != nil:
 		if e.io.Mode == output.JSON {
-			text, enc := output.Bytes(ev.Message.Message)
+			text, enc := output.Bytes(ev.Message.Body)
 			v := map[string]any{"type": "message", "time": ev.Time.UTC().Format(time.RFC3339Nano), "from": ev.From.String(), "message": text}
 			if enc != "" {
 				v["encoding"] = enc
@@ -169,7 +170,7 @@ func (e *env) printEvent(ev rpc.Event) {
 			e.io.JSONLine(v)
 			return
 		}
-		e.io.Println("message\t" + ev.Time.UTC().Format(time.RFC3339) + "\t" + ev.From.String() + "\t" + oneLine(ev.Message.Message))
+		e.io.Println("message\t" + ev.Time.UTC().Format(time.RFC3339) + "\t" + ev.From.String() + "\t" + oneLine(ev.Message.Body))
 	default:
 		if e.io.Mode == output.JSON {
 			e.io.JSONLine(map[string]any{"type": ev.Kind, "time": ev.Time.UTC().Format(time.RFC3339Nano), "from": ev.From.String(), "text": ev.Text})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -16,8 +15,12 @@ import (
 	"github.com/n2n-dev/n2n/keys"
 )
 
+// BookSide is the side store of the home (chain.Side) that holds the
+// address book.
+const BookSide = "peers"
+
 // Store is the small key-value interface the address book is kept in. The
-// caller provides it (the home's Badger database, or MemStore).
+// caller provides it (the home's BookSide, or MemStore).
 type Store interface {
 	// Get returns (nil, nil) when key is absent.
 	Get(key []byte) ([]byte, error)
@@ -67,6 +70,9 @@ type AddrBook struct {
 	mu  sync.Mutex
 	now func() time.Time // for tests
 }
+
+// bookDecMode reads address-book values, from the local store.
+var bookDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: 2 * maxBookAddrs, MaxMapPairs: 16})
 
 type bookAddr struct {
 	Addr    []byte `cbor:"a"`
@@ -158,15 +164,11 @@ func (b *AddrBook) add(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl ti
 }
 
 // confirm records that agent was just reached at addrs, the addresses of
-// the live connections, which came from the address book. It is add(agent,
-// addrs, ttl, true), except that it writes nothing when that would change
-// nothing that matters: the entry was confirmed less than confirmAge ago
-// (LastOK, not in the future), and holds each of addrs with more than ttl/2
-// left before it expires. So a burst of calls writes once an hour at most,
-// while a call a day still refreshes LastOK and the expiry. One-shot
-// commands save what the book learnt by reopening the home read-write
-// (cmd), which is what a skipped write spares them. It reports whether it
-// wrote.
+// the live connections, which came from the address book: add(agent,
+// addrs, ttl, true), unless the entry was confirmed less than confirmAge
+// ago (LastOK, not in the future) and holds each of addrs for more than
+// ttl/2 yet. So a burst of calls writes once an hour at most, and a call a
+// day still refreshes LastOK and the expiry. It reports whether it wrote.
 func (b *AddrBook) confirm(agent keys.PublicKey, addrs []multiaddr.Multiaddr, ttl time.Duration) (bool, error) {
 	clean, err := transportAddrs(agent, addrs)
 	if err != nil {
@@ -315,66 +317,6 @@ func (b *AddrBook) Forget(agent keys.PublicKey) error {
 	defer b.mu.Unlock()
 	if err := b.Store.Delete(bookKey(agent)); err != nil {
 		return fmt.Errorf("peers: address book forget: %w", err)
-	}
-	return nil
-}
-
-// MemStore is an in-memory Store, for tests and for commands that need no
-// persistence. Safe for concurrent use.
-type MemStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-// Get implements Store.
-func (s *MemStore) Get(key []byte) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[string(key)]
-	if !ok {
-		return nil, nil
-	}
-	return slices.Clone(v), nil
-}
-
-// Set implements Store.
-func (s *MemStore) Set(key, value []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[string(key)] = slices.Clone(value)
-	return nil
-}
-
-// Delete implements Store.
-func (s *MemStore) Delete(key []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, string(key))
-	return nil
-}
-
-// Iterate implements Store. fn runs without the lock held, on copies.
-func (s *MemStore) Iterate(prefix []byte, fn func(key, value []byte) error) error {
-	s.mu.Lock()
-	var ks []string
-	for k := range s.m {
-		if bytes.HasPrefix([]byte(k), prefix) {
-			ks = append(ks, k)
-		}
-	}
-	sort.Strings(ks)
-	vs := make([][]byte, len(ks))
-	for i, k := range ks {
-		vs[i] = slices.Clone(s.m[k])
-	}
-	s.mu.Unlock()
-	for i, k := range ks {
-		if err := fn([]byte(k), vs[i]); err != nil {
-			return err
-		}
 	}
 	return nil
 }

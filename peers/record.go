@@ -61,12 +61,8 @@ type wireRecord struct {
 	Sig   []byte   `cbor:"sig,omitempty"`
 }
 
-// decMode reads records, from the network; bookDecMode reads address-book
-// values, from the local store.
-var (
-	decMode     = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: MaxRecordAddrs, MaxMapPairs: 16})
-	bookDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: 2 * maxBookAddrs, MaxMapPairs: 16})
-)
+// decMode reads records, from the network.
+var decMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: MaxRecordAddrs, MaxMapPairs: 16})
 
 // RecordKey is the DHT key of an agent's record: "/n2n/agent/" followed by
 // the 32 raw bytes of the agent key.

@@ -12,60 +12,34 @@ import (
 	"github.com/n2n-dev/n2n/peers"
 )
 
-// Client sends requests to other agents over a node. It keeps a session
-// with each agent it sent to (connPool), until Close: requests after the
-// first, and requests made at once, share it.
+// Errors of the calling side, for the command line to map to exit statuses.
+var (
+	// ErrAuth: the handshake or the reply did not authenticate (exit 8).
+	ErrAuth = errors.New("authentication failed")
+	// ErrTimeout: connected, but no reply before the deadline (exit 6).
+	ErrTimeout = errors.New("no reply before the deadline")
+	// ErrTooLarge: the payload is over MaxPayload; nothing was sent (exit 3).
+	ErrTooLarge = fmt.Errorf("payload over the %d MiB limit", MaxPayload>>20)
+)
+
+// Client sends requests to other agents from an Endpoint, on the sessions
+// it keeps: requests after the first, and requests made at once, share
+// them. Safe for concurrent use.
 type Client struct {
-	Node *peers.Node
-	Book *peers.AddrBook // may be nil
-	ID   *keys.Identity
-	// DialTimeout bounds resolution and connection; Timeout bounds the call
-	// once connected (it becomes the request's deadline).
-	DialTimeout, Timeout time.Duration
-
-	// static is ID's Noise static key pair, made on the first request, and
-	// conns the client's sessions; sharedStatic and sharedConns, when set,
-	// are the daemon's instead (Daemon.Client).
-	static       staticKey
-	conns        connPool
-	sharedStatic *staticKey
-	sharedConns  *connPool
+	endpoint             *Endpoint
+	dialTimeout, timeout time.Duration // see Endpoint.Client
 }
 
-// staticKey is the holder of this client's Noise static key pair.
-func (c *Client) staticKey() *staticKey {
-	if c.sharedStatic != nil {
-		return c.sharedStatic
-	}
-	return &c.static
+// Client returns a client of the endpoint with these timeouts: dialTimeout
+// bounds resolution and connection, timeout the call once connected (it
+// becomes the request's deadline).
+func (e *Endpoint) Client(dialTimeout, timeout time.Duration) *Client {
+	return &Client{endpoint: e, dialTimeout: dialTimeout, timeout: timeout}
 }
-
-func (c *Client) pool() *connPool {
-	if c.sharedConns != nil {
-		return c.sharedConns
-	}
-	return &c.conns
-}
-
-// ZeroKeys zeroes the Noise static key pair the client made from ID for its
-// sessions (the daemon's, for a client from Daemon.Client) and ends the
-// sessions, which zeroes their keys; a later request makes both again. It
-// does not zero ID.
-func (c *Client) ZeroKeys() {
-	c.staticKey().zero()
-	c.pool().endAll()
-}
-
-// Close ends the client's sessions (not the daemon's, for a client from
-// Daemon.Client).
-func (c *Client) Close() { c.conns.close() }
-
-// replyGrace is how long after the request's deadline the caller still waits
-// for the callee's own timeout answer before giving up on the request.
-const replyGrace = time.Second
 
 var lastID atomic.Uint64
 
+// nextID is a request ID no other request of this process has.
 func nextID() uint64 {
 	if lastID.Load() == 0 {
 		lastID.CompareAndSwap(0, uint64(time.Now().UnixNano()))
@@ -73,7 +47,7 @@ func nextID() uint64 {
 	return lastID.Add(1)
 }
 
-// Do makes one request to the agent `to`, on the session the client keeps
+// Do makes one request to the agent `to`, on the session the endpoint keeps
 // with it or on a new one (resolved and connected as DESIGN §7 says). It is
 // safe to call from many goroutines at once. It returns the response and
 // the resolution step that connected (SourceConnected for a kept session).
@@ -85,15 +59,15 @@ func (c *Client) Do(ctx context.Context, to keys.PublicKey, req *Request) (Respo
 
 // Call is a request on its way (Client.Go).
 type Call struct {
-	ctx    context.Context
-	client *Client
-	req    *Request
-	conn   *conn
-	answer chan Response
-	src    peers.Source
-	resp   Response
-	err    error
-	done   bool
+	ctx     context.Context
+	client  *Client
+	req     *Request
+	session *clientSession
+	answer  chan Response
+	src     peers.Source
+	resp    Response
+	err     error
+	done    bool
 }
 
 // Go sends req to `to` as Do does, but returns once req is written on the
@@ -105,7 +79,7 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 		call.err = ErrTooLarge
 		return call
 	}
-	deadline := time.Now().Add(c.Timeout)
+	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -115,11 +89,11 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 	req.Deadline = deadline.UnixMicro()
 	for {
 		call.src = peers.SourceConnected
-		cn, fresh, err := c.pool().get(ctx, to, func() (*conn, error) {
-			var cn *conn
+		cs, fresh, err := c.endpoint.pool.get(ctx, to, func() (*clientSession, error) {
+			var cs *clientSession
 			var err error
-			cn, call.src, err = c.dial(ctx, to, deadline)
-			return cn, err
+			cs, call.src, err = c.dial(ctx, to, deadline)
+			return cs, err
 		})
 		if err != nil {
 			call.err = err
@@ -128,11 +102,11 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 			}
 			return call
 		}
-		answer, sent, err := cn.send(req)
+		answer, sent, err := cs.send(req)
 		if !sent && !fresh {
 			continue // the kept session had ended: nothing was sent, dial again
 		}
-		call.conn, call.answer, call.err = cn, answer, err
+		call.session, call.answer, call.err = cs, answer, err
 		return call
 	}
 }
@@ -140,9 +114,9 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 // Wait waits for the response to the call's request; see Do.
 func (call *Call) Wait() (Response, peers.Source, error) {
 	if call.err == nil && !call.done {
-		call.resp, call.err = call.conn.wait(call.ctx, call.req, call.answer)
+		call.resp, call.err = call.session.wait(call.ctx, call.req, call.answer)
 		if errors.Is(call.err, ErrTimeout) {
-			call.err = fmt.Errorf("%w (%v)", ErrTimeout, call.client.Timeout)
+			call.err = fmt.Errorf("%w (%v)", ErrTimeout, call.client.timeout)
 		}
 	}
 	call.done = true
@@ -150,15 +124,16 @@ func (call *Call) Wait() (Response, peers.Source, error) {
 }
 
 // dial resolves and connects to `to`, opens a stream and runs the
-// handshake, all bounded by DialTimeout and ctx.
-func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time) (*conn, peers.Source, error) {
-	dctx, cancel := context.WithTimeout(ctx, c.DialTimeout)
+// handshake, all bounded by the dial timeout and ctx.
+func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time) (*clientSession, peers.Source, error) {
+	e := c.endpoint
+	dctx, cancel := context.WithTimeout(ctx, c.dialTimeout)
 	defer cancel()
-	src, err := c.Node.Connect(dctx, to, c.Book)
+	src, err := e.Node.Connect(dctx, to, e.Book)
 	if err != nil {
 		return nil, src, err
 	}
-	st, err := c.Node.Open(dctx, to)
+	st, err := e.Node.Open(dctx, to)
 	if err != nil {
 		return nil, src, err
 	}
@@ -168,39 +143,18 @@ func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time
 	}
 	st.SetDeadline(hd)
 	stop := context.AfterFunc(dctx, func() { st.Reset() })
-	cn, err := dialConn(st, c.ID, c.staticKey().get(c.ID), to)
+	cs, err := dialSession(st, e.ID, e.static.get(e.ID), to)
 	if !stop() || err != nil {
 		if err == nil {
-			cn.close()
+			cs.close()
 			err = dctx.Err()
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			err = fmt.Errorf("%w (%v)", ErrTimeout, c.Timeout)
+			err = fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
 		}
 		st.Reset()
 		return nil, src, err
 	}
 	st.SetDeadline(time.Time{})
-	return cn, src, nil
-}
-
-// ErrStatus is the error form of a response that is not ok.
-type ErrStatus struct {
-	Status Status
-	Msg    string
-}
-
-func (e *ErrStatus) Error() string {
-	if e.Msg == "" {
-		return string(e.Status)
-	}
-	return e.Msg
-}
-
-// Err returns nil for an ok response and an *ErrStatus otherwise.
-func (r *Response) Err() error {
-	if r.Status == StatusOK {
-		return nil
-	}
-	return &ErrStatus{Status: r.Status, Msg: r.Error}
+	return cs, src, nil
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/noiseproto"
 )
 
 // edgeLengths cross every CBOR head size.
@@ -149,5 +151,36 @@ func BenchmarkRequest(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func FuzzDecodeRequest(f *testing.F) {
+	f.Add(detcbor.Marshal(&Request{ID: 1, Kind: KindCall, Function: "publish_post", Payload: []byte("x"), Secret: make([]byte, 64), Deadline: 1}))
+	f.Add(detcbor.Marshal(&Request{ID: 2, Kind: KindPing}))
+	f.Add(detcbor.Marshal(&signedRequest{Request: []byte{1}, Signature: []byte{2}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := DecodeRequest(b)
+		if err == nil && !bytes.Equal(detcbor.Marshal(&r), b) {
+			t.Fatalf("decode→encode changed bytes")
+		}
+		DecodeResponse(b)
+		var k keys.PublicKey
+		openRequest(b, k, nil)
+	})
+}
+
+// TestLargestMessagesFitAFrame: a request or response at the payload limit,
+// with every other field at its largest, fits in the frame noiseproto
+// accepts (noiseproto.DefaultMaxFrame, which both sides use).
+func TestLargestMessagesFitAFrame(t *testing.T) {
+	id, _ := keys.Generate()
+	req := &Request{ID: math.MaxUint64, Kind: KindCall, Function: strings.Repeat("f", 64), Payload: make([]byte, MaxPayload),
+		Secret: make([]byte, 64), Deadline: math.MinInt64}
+	if n := len(sealRequest(id, make([]byte, 32), req)); n > noiseproto.DefaultMaxFrame {
+		t.Errorf("sealed request of %d bytes, frame limit %d", n, noiseproto.DefaultMaxFrame)
+	}
+	resp := &Response{ID: math.MaxUint64, Status: StatusHandlerError, Payload: make([]byte, MaxPayload), Error: strings.Repeat("e", 4<<10)}
+	if n := len(detcbor.Marshal(resp)); n > noiseproto.DefaultMaxFrame {
+		t.Errorf("response of %d bytes, frame limit %d", n, noiseproto.DefaultMaxFrame)
 	}
 }

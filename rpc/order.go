@@ -64,7 +64,3 @@ func arrival() time.Time {
 		}
 	}
 }
-
-// Dispatcher answers an authenticated request. ctx ends at the request's
-// deadline (or when the server stops).
-type Dispatcher func(ctx context.Context, in *Incoming) Response

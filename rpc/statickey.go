@@ -7,18 +7,17 @@ import (
 	"github.com/n2n-dev/n2n/noiseproto"
 )
 
-// staticKey holds an identity's Noise static key pair, made on first use
-// and shared by every later session, so that handshakes do not each derive
-// it again (noiseproto.Static). Safe for concurrent use; the zero value is
-// empty.
+// staticKey holds an identity's Noise static key pair (noiseproto.Static),
+// made on first use and shared by every later session. Safe for concurrent
+// use; the zero value is empty.
 type staticKey struct {
 	mu sync.Mutex
 	st *noiseproto.Static
 }
 
 // get returns id's static key pair, making it if there is none or it is
-// another identity's. It returns nil if it cannot be made: the handshake then
-// derives the key itself and reports the error.
+// another identity's; nil if it cannot be made (the handshake then derives
+// the key itself and reports the error).
 func (k *staticKey) get(id *keys.Identity) *noiseproto.Static {
 	if id == nil {
 		return nil

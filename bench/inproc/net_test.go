@@ -14,6 +14,7 @@ import (
 
 	"github.com/n2n-dev/n2n/bench/internal/floor"
 	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/peers"
 	"github.com/n2n-dev/n2n/rpc"
@@ -37,7 +38,7 @@ func bctx(b testing.TB) context.Context {
 	return ctx
 }
 
-// n2nPair is a callee daemon (rpc.Daemon on a peers server node, with a
+// n2nPair is a callee daemon (daemon.Daemon on a peers server node, with a
 // home) and a caller (rpc.Client on a peers client node) connected over
 // 127.0.0.1: what `n2n serve` on both sides holds once warm.
 type n2nPair struct {
@@ -59,7 +60,7 @@ func newN2NPair(b testing.TB, fns map[string]string) *n2nPair {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { srv.Close() })
-	d := &rpc.Daemon{Chain: c, Node: srv, Functions: rpc.NewFunctions(home, fns, 64, []string{"PATH=/usr/bin:/bin"})}
+	d := daemon.New(c, srv, daemon.NewFunctions(home, fns, 64, []string{"PATH=/usr/bin:/bin"}))
 	dctx, stop := context.WithCancel(context.Background())
 	d.Start(dctx)
 	b.Cleanup(func() { stop(); d.Wait() })
@@ -80,10 +81,9 @@ func newN2NPair(b testing.TB, fns map[string]string) *n2nPair {
 			b.Fatal(err)
 		}
 	}
-	p := &n2nPair{
-		client: &rpc.Client{Node: cli, Book: book, ID: cid, DialTimeout: 5 * time.Second, Timeout: 30 * time.Second},
-		callee: id.Public(),
-	}
+	ep := &rpc.Endpoint{ID: cid, Node: cli, Book: book}
+	b.Cleanup(ep.Close)
+	p := &n2nPair{client: ep.Client(5*time.Second, 30*time.Second), callee: id.Public()}
 	p.do(b, rpc.KindPing, "", payload100) // connect: the session is warm from here on
 	return p
 }
@@ -143,7 +143,7 @@ func echo100(s network.Stream) {
 }
 
 // BenchmarkP3RoundTrip: one 100 B request and its answer on a warm
-// session. n2n: rpc.Client.Do of a ping carrying 100 B to an rpc.Daemon, on
+// session. n2n: rpc.Client.Do of a ping carrying 100 B to a daemon.Daemon, on
 // the session the client keeps with it (plain CBOR request in a Noise
 // transport message, response; the handler is not run); n2n-send-cat: the
 // same as a send to a `receive=cat` function, which adds the handler

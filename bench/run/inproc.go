@@ -97,7 +97,7 @@ func (h *harness) measureInProcess() {
 		if x, ok := get(res, err, "BenchmarkP4Messages/n2n-ping", "msgs/s"); ok {
 			ping = fmt.Sprintf("%.0f /s", x)
 		}
-		p3.note = "Go benchmark, bench/inproc: n2n is rpc.Client.Do of a ping carrying 100 B to an rpc.Daemon on the session the client keeps with it (per request: a plain CBOR request in one Noise transport message, answered by the callee's session; no handler process); the same as a `send` to `receive=cat`: " + cat + ". Raw: a 100 B echo on one open go-libp2p stream (TCP, Noise, yamux)."
+		p3.note = "Go benchmark, bench/inproc: n2n is rpc.Client.Do of a ping carrying 100 B to a daemon.Daemon on the session the client keeps with it (per request: a plain CBOR request in one Noise transport message, answered by the callee's session; no handler process); the same as a `send` to `receive=cat`: " + cat + ". Raw: a 100 B echo on one open go-libp2p stream (TCP, Noise, yamux)."
 		p4.note = "What `send --lines` does, in process: rpc.Client.Go of a `send` carrying 100 B, one after the other on one session, up to 256 awaiting their receipt; the callee stores each in its inbox (messages arriving together share one synced Badger write) before the receipt. Pings instead of sends (nothing stored): " + ping + ". Whole process, one-shot `n2n send --lines CALLEE` (no daemon on the caller's side): " + h.p4Process + ". Raw: 100 B messages written back to back on one libp2p stream, each acknowledged by one byte."
 		p5.note = "n2n: a ping carrying 1 MiB on the session the client keeps (empty answer); `call` with 1 MiB adds the handler. Raw: 1 MiB written on an open libp2p stream, acknowledged by one byte."
 	} else {

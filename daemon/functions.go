@@ -1,4 +1,4 @@
-package rpc
+package daemon
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/rpc"
 )
 
 // ValidFunctionName reports whether name is a function name users may define
@@ -111,16 +112,16 @@ const stderrTail = 2 << 10
 // response: its stdout (ok), the tail of its stderr (handler_error), busy
 // when Limit handlers are already running, timeout when ctx ended first (the
 // handler's whole process group is killed).
-func (f *Functions) Run(ctx context.Context, inv *Invocation) Response {
+func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 	argv, ok := f.command(inv.Function)
 	if !ok {
-		return Response{Status: StatusNotFound, Error: fmt.Sprintf("no function %q", inv.Function)}
+		return rpc.Response{Status: rpc.StatusNotFound, Error: fmt.Sprintf("no function %q", inv.Function)}
 	}
 	select {
 	case f.sem <- struct{}{}:
 		defer func() { <-f.sem }()
 	default:
-		return Response{Status: StatusBusy, Error: "callee busy: too many calls at once, try again"}
+		return rpc.Response{Status: rpc.StatusBusy, Error: "callee busy: too many calls at once, try again"}
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = f.Home
@@ -134,13 +135,13 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) Response {
 	)
 	cmd.Stdin = bytes.NewReader(inv.Payload)
 	var stdout limitedBuffer
-	stdout.limit = MaxPayload
+	stdout.limit = rpc.MaxPayload
 	var stderr tailBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = waitDelay
 	if err := cmd.Start(); err != nil {
-		return Response{Status: StatusHandlerError, Error: fmt.Sprintf("function %s could not start", inv.Function)}
+		return rpc.Response{Status: rpc.StatusHandlerError, Error: fmt.Sprintf("function %s could not start", inv.Function)}
 	}
 	pgid := cmd.Process.Pid
 	done := make(chan error, 1)
@@ -153,10 +154,10 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) Response {
 	case <-ctx.Done():
 		syscall.Kill(-pgid, syscall.SIGKILL)
 		<-done
-		return Response{Status: StatusTimeout, Error: fmt.Sprintf("function %s did not answer before the deadline", inv.Function)}
+		return rpc.Response{Status: rpc.StatusTimeout, Error: fmt.Sprintf("function %s did not answer before the deadline", inv.Function)}
 	}
 	if stdout.over {
-		return Response{Status: StatusHandlerError, Error: "reply over the payload limit"}
+		return rpc.Response{Status: rpc.StatusHandlerError, Error: "reply over the payload limit"}
 	}
 	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
@@ -168,9 +169,9 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) Response {
 		if msg == "" {
 			msg = fmt.Sprintf("function %s exited with status %d", inv.Function, code)
 		}
-		return Response{Status: StatusHandlerError, Error: msg}
+		return rpc.Response{Status: rpc.StatusHandlerError, Error: msg}
 	}
-	return Response{Status: StatusOK, Payload: stdout.Bytes()}
+	return rpc.Response{Status: rpc.StatusOK, Payload: stdout.Bytes()}
 }
 
 // waitDelay bounds how long output pipes are drained after a kill.

@@ -1,12 +1,17 @@
-package rpc
+package daemon
 
 import (
 	"fmt"
 	"sync"
 
+	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/rpc"
 )
+
+// AuditSide is the side store of the home that holds the audit log.
+const AuditSide = "audit"
 
 // AuditRecord is one incoming call as the audit log keeps it (in the home,
 // not on the chain). It never holds the presented secret.
@@ -16,15 +21,15 @@ type AuditRecord struct {
 	Function string         `cbor:"3,keyasint"`
 	Access   string         `cbor:"4,keyasint,omitempty"` // author|unrestricted|transferable|assigned; empty if refused
 	GrantID  []byte         `cbor:"5,keyasint,omitempty"`
-	Outcome  Status         `cbor:"6,keyasint"`
+	Outcome  rpc.Status     `cbor:"6,keyasint"`
 	Duration int64          `cbor:"7,keyasint"` // µs
 }
 
-// Audit is the audit log of incoming calls. The daemon's (Daemon.Audit)
-// writes records after the reply has gone (see Daemon.call); its List first
-// waits for the records still being written.
+// Audit is the audit log of incoming calls, in the home's AuditSide. The
+// daemon's (Daemon.Audit) writes records after the reply has gone (see
+// Daemon.call); its List first waits for the records still being written.
 type Audit struct {
-	Store   Store
+	Store   *chain.Side
 	writer  *groupWriter
 	pending *pendingWrites
 }
@@ -41,8 +46,8 @@ func (a Audit) List(fn func(*AuditRecord) error) error {
 	}
 	return a.Store.Iterate(nil, func(_, v []byte) error {
 		var r AuditRecord
-		if err := storeDecMode().Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("rpc: audit: %w", err)
+		if err := storedDecMode().Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("daemon: audit: %w", err)
 		}
 		return fn(&r)
 	})

@@ -1,17 +1,16 @@
-package rpc
+package daemon
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/peers"
+	"github.com/n2n-dev/n2n/rpc"
 )
 
 // newDaemon starts a real daemon: Badger home in a temp dir, libp2p server
@@ -31,7 +30,7 @@ func newDaemon(t *testing.T, fns map[string]string) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{Chain: c, Node: node, Functions: NewFunctions(home, fns, 4, os.Environ())}
+	d := New(c, node, NewFunctions(home, fns, 4, os.Environ()))
 	ctx, cancel := context.WithCancel(context.Background())
 	d.Start(ctx)
 	t.Cleanup(func() {
@@ -43,34 +42,40 @@ func newDaemon(t *testing.T, fns map[string]string) *Daemon {
 	return d
 }
 
-func newClient(t *testing.T, to *Daemon) *Client {
+// newClient makes an endpoint on a real libp2p client node whose address
+// book knows the daemon `to`.
+func newClient(t *testing.T, to *Daemon) *rpc.Endpoint {
 	t.Helper()
 	id, _ := keys.Generate()
 	node, err := peers.NewClient(context.Background(), peers.Options{Identity: id, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { node.Close() })
 	book := &peers.AddrBook{Store: &peers.MemStore{}}
 	if _, err := book.AddText(to.ID().Public(), to.Node.Addrs()[0], time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	return &Client{Node: node, Book: book, ID: id, DialTimeout: 5 * time.Second, Timeout: 5 * time.Second}
+	e := &rpc.Endpoint{ID: id, Node: node, Book: book}
+	t.Cleanup(func() {
+		e.Close()
+		node.Close()
+	})
+	return e
 }
 
 // TestRandomBytesDoNotWedgeServe writes garbage to raw /n2n/1.0.0 streams;
 // the daemon must keep answering real requests.
 func TestRandomBytesDoNotWedgeServe(t *testing.T) {
 	d := newDaemon(t, map[string]string{"echo": "cat"})
-	c := newClient(t, d)
+	e := newClient(t, d)
 	to := d.ID().Public()
 	ctx := context.Background()
-	if _, err := c.Node.Connect(ctx, to, c.Book); err != nil {
+	if _, err := e.Node.Connect(ctx, to, e.Book); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 200; i++ {
-		st, err := c.Node.Open(ctx, to)
+		st, err := e.Node.Open(ctx, to)
 		if err != nil {
 			t.Fatalf("stream %d: %v", i, err)
 		}
@@ -92,16 +97,17 @@ func TestRandomBytesDoNotWedgeServe(t *testing.T) {
 		}
 		st.Close()
 	}
-	resp, _, err := c.Do(ctx, to, &Request{Kind: KindCall, Function: "echo", Payload: []byte("still here")})
+	c := e.Client(5*time.Second, 5*time.Second)
+	resp, _, err := c.Do(ctx, to, &rpc.Request{Kind: rpc.KindCall, Function: "echo", Payload: []byte("still here")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Not the author: the daemon refuses the call, but it answers.
-	if resp.Status != StatusUnauthorized {
+	if resp.Status != rpc.StatusUnauthorized {
 		t.Fatalf("status %s", resp.Status)
 	}
-	resp, _, err = c.Do(ctx, to, &Request{Kind: KindPing})
-	if err != nil || resp.Status != StatusOK {
+	resp, _, err = c.Do(ctx, to, &rpc.Request{Kind: rpc.KindPing})
+	if err != nil || resp.Status != rpc.StatusOK {
 		t.Fatalf("ping after garbage: %v %v", resp, err)
 	}
 }
@@ -111,19 +117,19 @@ func TestFunctionsBusyAndTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	r := d.Functions.Run(ctx, &Invocation{Function: "slow"})
-	if r.Status != StatusTimeout {
+	if r.Status != rpc.StatusTimeout {
 		t.Fatalf("slow: %+v", r)
 	}
 	r = d.Functions.Run(context.Background(), &Invocation{Function: "fail"})
-	if r.Status != StatusHandlerError || r.Error != "boom" {
+	if r.Status != rpc.StatusHandlerError || r.Error != "boom" {
 		t.Fatalf("fail: %+v", r)
 	}
 	r = d.Functions.Run(context.Background(), &Invocation{Function: "nope"})
-	if r.Status != StatusNotFound {
+	if r.Status != rpc.StatusNotFound {
 		t.Fatalf("nope: %+v", r)
 	}
 	// Four slots: a fifth concurrent call is busy.
-	results := make(chan Status, 5)
+	results := make(chan rpc.Status, 5)
 	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer scancel()
 	for i := 0; i < 5; i++ {
@@ -131,7 +137,7 @@ func TestFunctionsBusyAndTimeout(t *testing.T) {
 	}
 	busy := 0
 	for i := 0; i < 5; i++ {
-		if <-results == StatusBusy {
+		if <-results == rpc.StatusBusy {
 			busy++
 		}
 	}
@@ -140,85 +146,32 @@ func TestFunctionsBusyAndTimeout(t *testing.T) {
 	}
 }
 
-// TestStaticKeyMadeOnce: the daemon and the client each make their Noise
-// static key once and reuse it; a client from Daemon.Client shares the
-// daemon's; after ZeroKeys the next request makes a new one and works.
-func TestStaticKeyMadeOnce(t *testing.T) {
-	d := newDaemon(t, nil)
-	c := newClient(t, d)
-	to := d.ID().Public()
-	ctx := context.Background()
-	ping := func() {
-		t.Helper()
-		resp, _, err := c.Do(ctx, to, &Request{Kind: KindPing, Payload: []byte("x")})
-		if err != nil || resp.Status != StatusOK {
-			t.Fatalf("ping: %+v %v", resp, err)
+// TestDaemonClients: the clients the daemon gives its commands reach other
+// agents over its node, also after ZeroKeys, and share its endpoint: once
+// the daemon has stopped, they open no session.
+func TestDaemonClients(t *testing.T) {
+	d, other := newDaemon(t, nil), newDaemon(t, nil)
+	if _, err := d.Book().AddText(other.ID().Public(), other.Node.Addrs()[0], time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	ping := func() error {
+		resp, _, err := d.Client(5*time.Second, 5*time.Second).Do(context.Background(), other.ID().Public(), &rpc.Request{Kind: rpc.KindPing})
+		if err == nil && resp.Status != rpc.StatusOK {
+			err = resp.Err()
+		}
+		return err
+	}
+	for i := range 3 {
+		if i == 2 {
+			d.ZeroKeys()
+		}
+		if err := ping(); err != nil {
+			t.Fatalf("ping %d: %v", i+1, err)
 		}
 	}
-	ping()
-	stC, stD := c.static.st, d.static.st
-	if stC == nil || stD == nil || stC.Agent() != c.ID.Public() || stD.Agent() != to {
-		t.Fatal("no static key kept after a request")
-	}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() { defer wg.Done(); ping() }()
-	}
-	wg.Wait()
-	if c.static.st != stC || d.static.st != stD {
-		t.Fatal("static key made again")
-	}
-	if dc := d.Client(time.Second, time.Second); dc.staticKey() != &d.static {
-		t.Fatal("Daemon.Client does not share the daemon's static key")
-	}
-	c.ZeroKeys()
-	d.ZeroKeys()
-	if c.static.st != nil || d.static.st != nil {
-		t.Fatal("ZeroKeys kept the keys")
-	}
-	ping()
-	if c.static.st == nil || c.static.st == stC || d.static.st == nil || d.static.st == stD {
-		t.Fatal("no new static key after ZeroKeys")
-	}
-}
-
-// TestSessionKept: a client's second request to an agent rides on the
-// session of the first; when that session has ended, the next request
-// dials a new one and nothing is lost.
-func TestSessionKept(t *testing.T) {
-	d := newDaemon(t, nil)
-	c := newClient(t, d)
-	to := d.ID().Public()
-	ping := func() peers.Source {
-		t.Helper()
-		resp, src, err := c.Do(context.Background(), to, &Request{Kind: KindPing})
-		if err != nil || resp.Status != StatusOK {
-			t.Fatalf("ping: %+v %v", resp, err)
-		}
-		return src
-	}
-	kept := func() *conn {
-		c.conns.mu.Lock()
-		defer c.conns.mu.Unlock()
-		return c.conns.conns[to]
-	}
-	ping()
-	first := kept()
-	if first == nil {
-		t.Fatal("no session kept")
-	}
-	if src := ping(); src != peers.SourceConnected || kept() != first {
-		t.Fatalf("second request: source %v, same session %v", src, kept() == first)
-	}
-	first.end(errors.New("ended under the client"))
-	ping()
-	if k := kept(); k == nil || k == first {
-		t.Fatal("no new session after the kept one ended")
-	}
-	c.Close()
-	if _, _, err := c.Do(context.Background(), to, &Request{Kind: KindPing}); err == nil {
-		t.Fatal("request after Close")
+	d.endpoint.Close() // as Wait does
+	if err := ping(); err == nil {
+		t.Fatal("a client of a stopped daemon opened a session")
 	}
 }
 
@@ -245,7 +198,7 @@ func TestPlainCommand(t *testing.T) {
 	d := newDaemon(t, map[string]string{"echo": "cat", "words": "/bin/echo -n a b"})
 	for fn, want := range map[string]string{"echo": "payload", "words": "a b"} {
 		r := d.Functions.Run(context.Background(), &Invocation{Function: fn, Payload: []byte("payload")})
-		if r.Status != StatusOK || string(r.Payload) != want {
+		if r.Status != rpc.StatusOK || string(r.Payload) != want {
 			t.Errorf("%s: %+v", fn, r)
 		}
 	}
@@ -257,10 +210,10 @@ func TestAuditAfterReply(t *testing.T) {
 	d := newDaemon(t, map[string]string{"echo": "cat"})
 	self := d.ID().Public()
 	for i := range 20 {
-		resp := d.Dispatch(context.Background(), &Incoming{Caller: self, Request: Request{
-			ID: uint64(i + 1), Kind: KindCall, Function: "echo", Payload: []byte("x"),
-			Deadline: time.Now().Add(10 * time.Second).UnixMicro()}})
-		if resp.Status != StatusOK {
+		resp := d.Dispatch(context.Background(), rpc.NewIncoming(self, rpc.Request{
+			ID: uint64(i + 1), Kind: rpc.KindCall, Function: "echo", Payload: []byte("x"),
+			Deadline: time.Now().Add(10 * time.Second).UnixMicro()}))
+		if resp.Status != rpc.StatusOK {
 			t.Fatalf("call: %+v", resp)
 		}
 		n := 0

@@ -1,0 +1,125 @@
+package daemon
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/peers"
+	"github.com/n2n-dev/n2n/rpc"
+)
+
+// Implementation constants of the daemon.
+const (
+	// handshakeTimeout bounds the handshake and the arrival of the request.
+	handshakeTimeout = 10 * time.Second
+	// DefaultConcurrency is how many handlers run at once by default.
+	DefaultConcurrency = 16
+)
+
+// Daemon is the conductor of DESIGN §1: it owns the open home and the warm
+// node, answers other agents, runs handlers and keeps the inbox. Make it
+// with New.
+type Daemon struct {
+	Chain     *chain.Chain
+	Node      *peers.Node
+	Functions *Functions
+	Events    Events
+	// AcceptClaims lets other agents deliver claims (n2n.receive_claim);
+	// serve --no-accept-claims clears it.
+	AcceptClaims bool
+	// Debug receives one line per dropped session (bad network input); nil
+	// discards them.
+	Debug func(format string, args ...any)
+
+	endpoint *rpc.Endpoint // serves sessions; its clients are the daemon's (Client)
+
+	mu       sync.Mutex
+	stopping bool
+	wg       sync.WaitGroup
+
+	inboxOnce   sync.Once
+	inboxWriter *groupWriter // stores messages arriving together in one write
+	auditOnce   sync.Once
+	auditWriter *groupWriter
+	auditing    pendingWrites // audit records being written
+	receiptOnce sync.Once
+	receipt     []byte // the reply to a message stored in the inbox
+}
+
+// New returns the daemon of the open home c on node, running handlers with
+// fns.
+func New(c *chain.Chain, node *peers.Node, fns *Functions) *Daemon {
+	book := &peers.AddrBook{Store: c.Side(peers.BookSide)}
+	return &Daemon{Chain: c, Node: node, Functions: fns, endpoint: &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}}
+}
+
+// ID is the daemon's identity.
+func (d *Daemon) ID() *keys.Identity { return d.Chain.Identity() }
+
+// Inbox is the home's inbox.
+func (d *Daemon) Inbox() Inbox {
+	side := d.Chain.Side(InboxSide)
+	d.inboxOnce.Do(func() { d.inboxWriter = newGroupWriter(side) })
+	return Inbox{Store: side, writer: d.inboxWriter}
+}
+
+// Audit is the home's audit log of incoming calls.
+func (d *Daemon) Audit() Audit {
+	side := d.Chain.Side(AuditSide)
+	d.auditOnce.Do(func() { d.auditWriter = newGroupWriter(side) })
+	return Audit{Store: side, writer: d.auditWriter, pending: &d.auditing}
+}
+
+// Book is the home's address book, the one the daemon's clients use.
+func (d *Daemon) Book() *peers.AddrBook { return d.endpoint.Book }
+
+// Client is a client over the daemon's warm node: it shares the daemon's
+// static key and the sessions it keeps with other agents.
+func (d *Daemon) Client(dialTimeout, timeout time.Duration) *rpc.Client {
+	return d.endpoint.Client(dialTimeout, timeout)
+}
+
+// ZeroKeys zeroes the Noise static key pair the daemon made from its
+// identity for its sessions, and ends the sessions its clients keep; a
+// later session makes it again. It is safe while sessions run.
+func (d *Daemon) ZeroKeys() { d.endpoint.ZeroKeys() }
+
+// Start answers /n2n/1.0.0 streams until ctx ends, each session's requests
+// with Dispatch; Wait waits for the sessions in progress.
+func (d *Daemon) Start(ctx context.Context) {
+	d.Node.Handle(func(st peers.Stream) {
+		d.mu.Lock()
+		if d.stopping {
+			d.mu.Unlock()
+			st.Reset()
+			return
+		}
+		d.wg.Add(1)
+		d.mu.Unlock()
+		defer d.wg.Done()
+		defer st.Close()
+		st.SetDeadline(time.Now().Add(handshakeTimeout))
+		err := d.endpoint.Serve(ctx, st, d)
+		if err != nil && d.Debug != nil {
+			d.Debug("session from %s dropped: %v", st.RemoteAgent(), err)
+		}
+	})
+}
+
+// Wait stops taking new sessions, waits until every session in progress
+// has ended (their requests answered, once the context given to Start has
+// ended) and every audit record is written, ends the sessions of its
+// clients, and zeroes the daemon's static key.
+func (d *Daemon) Wait() {
+	d.Node.Handle(nil)
+	d.mu.Lock()
+	d.stopping = true // a stream already being handed over is refused
+	d.mu.Unlock()
+	d.wg.Wait()
+	d.auditing.wait()
+	d.endpoint.Close()
+	d.ZeroKeys()
+}

@@ -1,0 +1,48 @@
+package rpc
+
+import (
+	"context"
+	"io"
+
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/peers"
+)
+
+// Endpoint is one agent's end of the wire protocol: its identity, the node
+// its sessions run over, its Noise static key pair (made once, for the
+// sessions it serves and those its clients open) and the sessions its
+// clients keep with other agents, one per agent (sessionPool). A one-shot
+// command makes one for its client; the daemon makes one for its life,
+// serves other agents' sessions on it and gives each command it runs a
+// Client of it.
+//
+// Set ID and Node (and Book) before use. Safe for concurrent use.
+type Endpoint struct {
+	ID   *keys.Identity
+	Node *peers.Node
+	Book *peers.AddrBook // may be nil
+
+	static staticKey
+	pool   sessionPool
+}
+
+// Serve runs the callee's side of one session on rw (a stream another
+// agent opened) until the caller ends it, it sits idle, or ctx ends; d
+// answers its requests. The first request must arrive before rw's read
+// deadline, if the caller set one. An error means the session was dropped:
+// bad network input, which gets no detailed answer.
+func (e *Endpoint) Serve(ctx context.Context, rw io.ReadWriter, d Dispatcher) error {
+	return serve(ctx, rw, e.ID, e.static.get(e.ID), d)
+}
+
+// ZeroKeys zeroes the Noise static key pair the endpoint made from ID and
+// ends the sessions its clients keep, which zeroes their keys; a later
+// session makes both again. It does not zero ID. It is safe while sessions
+// run.
+func (e *Endpoint) ZeroKeys() {
+	e.static.zero()
+	e.pool.endAll()
+}
+
+// Close ends the sessions the endpoint's clients keep; they open no more.
+func (e *Endpoint) Close() { e.pool.close() }

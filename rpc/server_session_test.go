@@ -1,0 +1,256 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/n2n-dev/n2n/keys"
+)
+
+func TestExchange(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var calls atomic.Int32
+	done := make(chan error, 1)
+	go func() { done <- serve(context.Background(), s, callee, nil, echo(&calls)) }()
+	resps, err := exchange(c, caller, callee.Public(),
+		&Request{ID: 7, Kind: KindSend, Payload: []byte("hi"), Deadline: deadline()},
+		&Request{ID: 8, Kind: KindSend, Payload: []byte("again"), Deadline: deadline()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resps[0]; r.ID != 7 || r.Status != StatusOK || string(r.Payload) != "ack:hi" {
+		t.Fatalf("first %+v", r)
+	}
+	if r := resps[1]; r.ID != 8 || r.Status != StatusOK || string(r.Payload) != "ack:again" {
+		t.Fatalf("second %+v", r)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplayDoesNotRunTwice records every byte the initiator sent in a
+// session of two requests and replays them to the responder: neither request
+// may run again.
+func TestReplayDoesNotRunTwice(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	rec := &recorder{ReadWriteCloser: c}
+	var calls atomic.Int32
+	go serve(context.Background(), s, callee, nil, echo(&calls))
+	if _, err := exchange(rec, caller, callee.Public(),
+		&Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()},
+		&Request{ID: 2, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("calls = %d", calls.Load())
+	}
+	err := serve(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, nil, echo(&calls))
+	if err == nil {
+		t.Fatal("replayed session served without error")
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("replay ran a request: calls = %d", calls.Load())
+	}
+}
+
+// A request signed for another session (or by another key) is dropped.
+func TestSignatureBindsSession(t *testing.T) {
+	caller, callee := ids(t)
+	req := Request{ID: 1, Kind: KindPing, Deadline: deadline()}
+	sealed := sealRequest(caller, make([]byte, 32), &req)
+	if _, err := openRequest(sealed, caller.Public(), bytes.Repeat([]byte{1}, 32)); !errors.Is(err, ErrSignature) {
+		t.Fatalf("other session: %v", err)
+	}
+	if _, err := openRequest(sealed, callee.Public(), make([]byte, 32)); !errors.Is(err, ErrSignature) {
+		t.Fatalf("other key: %v", err)
+	}
+	if got, err := openRequest(sealed, caller.Public(), make([]byte, 32)); err != nil || got.ID != 1 {
+		t.Fatalf("good: %v", err)
+	}
+}
+
+func TestWrongCalleeKey(t *testing.T) {
+	caller, callee := ids(t)
+	other, _ := keys.Generate()
+	c, s := net.Pipe()
+	var calls atomic.Int32
+	go func() {
+		serve(context.Background(), s, callee, nil, echo(&calls))
+		s.Close()
+	}()
+	_, err := exchange(c, caller, other.Public(), &Request{ID: 1, Kind: KindPing, Deadline: deadline()})
+	if !errors.Is(err, ErrAuth) || calls.Load() != 0 {
+		t.Fatalf("err %v calls %d", err, calls.Load())
+	}
+}
+
+func TestPastDeadlineIsTimeout(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var calls atomic.Int32
+	go serve(context.Background(), s, callee, nil, echo(&calls))
+	resps, err := exchange(c, caller, callee.Public(), &Request{ID: 1, Kind: KindPing, Deadline: time.Now().Add(-time.Millisecond).UnixMicro()})
+	if err != nil || resps[0].Status != StatusTimeout || calls.Load() != 0 {
+		t.Fatalf("%+v %v %d", resps, err, calls.Load())
+	}
+}
+
+// TestFirstRequestMustBeSigned: a session whose first request is not the
+// signed one of DESIGN §6 runs nothing.
+func TestFirstRequestMustBeSigned(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var calls atomic.Int32
+	go serve(context.Background(), s, callee, nil, echo(&calls))
+	cn, err := dialSession(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn.signed = true // pretend: the first request goes out plain
+	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()})
+	if err == nil || calls.Load() != 0 {
+		t.Fatalf("err %v, calls %d", err, calls.Load())
+	}
+}
+
+// TestSessionEndsWithServer: when the server stops, the session ends: its
+// read fails at once, and requests in progress are still answered.
+func TestSessionEndsWithServer(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, s, callee, nil, dispatchFunc(func(context.Context, *Incoming) Response {
+			<-release
+			return Response{Status: StatusOK, Payload: []byte("late")}
+		}))
+	}()
+	cn, err := dialSession(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan Response, 1)
+	go func() {
+		resp, _, _ := cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()})
+		got <- resp
+	}()
+	time.Sleep(50 * time.Millisecond) // the request is in the dispatcher
+	cancel()
+	close(release)
+	if r := <-got; string(r.Payload) != "late" {
+		t.Fatalf("in-progress request: %+v", r)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+// TestMessagesInTurnCallsNot: a session's messages reach a dispatcher that
+// waits its turn one at a time, in the order sent; its calls do not wait
+// for each other (a daemon's kept session carries independent commands).
+func TestMessagesInTurnCallsNot(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	var mu sync.Mutex
+	var log []string
+	note := func(e string) { mu.Lock(); log = append(log, e); mu.Unlock() }
+	release := make(chan struct{})
+	var inside sync.WaitGroup
+	inside.Add(2)
+	both := make(chan struct{})
+	go func() { inside.Wait(); close(both) }()
+	go serve(context.Background(), s, callee, nil, dispatchFunc(func(ctx context.Context, in *Incoming) Response {
+		if err := in.WaitTurn(ctx); err != nil {
+			return Response{Status: StatusTimeout}
+		}
+		p := string(in.Request.Payload)
+		switch in.Request.Kind {
+		case KindSend:
+			note("enter " + p)
+			if p == "1" {
+				<-release
+			}
+			note("exit " + p)
+		case KindCall: // both calls must be inside at once
+			inside.Done()
+			select {
+			case <-both:
+			case <-ctx.Done():
+				return Response{Status: StatusTimeout}
+			}
+		}
+		return Response{Status: StatusOK}
+	}))
+	cn, err := dialSession(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.close()
+	do := func(kind Kind, id uint64, p string) chan Response {
+		r := make(chan Response, 1)
+		req := &Request{ID: id, Kind: kind, Function: "f", Payload: []byte(p), Deadline: time.Now().Add(5 * time.Second).UnixMicro()}
+		answer, _, err := cn.send(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { resp, _ := cn.wait(context.Background(), req, answer); r <- resp }()
+		return r
+	}
+	m1, m2 := do(KindSend, 1, "1"), do(KindSend, 2, "2")
+	c1, c2 := do(KindCall, 3, ""), do(KindCall, 4, "")
+	for _, r := range []chan Response{c1, c2} {
+		if resp := <-r; resp.Status != StatusOK {
+			t.Fatalf("calls did not run at once: %+v", resp)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // room for message 2 to jump its turn
+	close(release)
+	<-m1
+	<-m2
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(log, ",") != "enter 1,exit 1,enter 2,exit 2" {
+		t.Fatalf("messages out of turn: %v", log)
+	}
+}
+
+// TestPingAnsweredBySession: a ping is answered by the session itself, even
+// while the dispatcher is busy, and never reaches the dispatcher.
+func TestPingAnsweredBySession(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	stuck := make(chan struct{})
+	defer close(stuck)
+	var pings atomic.Int32
+	go serve(context.Background(), s, callee, nil, dispatchFunc(func(_ context.Context, in *Incoming) Response {
+		if in.Request.Kind == KindPing {
+			pings.Add(1)
+		}
+		<-stuck
+		return Response{Status: StatusOK}
+	}))
+	cn, err := dialSession(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.close()
+	if _, _, err := cn.send(&Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
+		t.Fatal(err)
+	}
+	resp, _, err := cn.do(context.Background(), &Request{ID: 2, Kind: KindPing, Payload: []byte("x"), Deadline: deadline()})
+	if err != nil || resp.Status != StatusOK || resp.ID != 2 || pings.Load() != 0 {
+		t.Fatalf("ping: %+v %v (dispatcher saw %d pings)", resp, err, pings.Load())
+	}
+}
