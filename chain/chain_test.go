@@ -307,7 +307,7 @@ func TestLockWaitsThenTimesOut(t *testing.T) {
 
 func TestSide(t *testing.T) {
 	c, _ := newChain(t, nil)
-	s := c.Side("inbox")
+	s := c.Side("one")
 	if v, err := s.Get([]byte("k")); v != nil || err != nil {
 		t.Fatal(v, err)
 	}

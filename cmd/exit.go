@@ -46,24 +46,26 @@ var exitCodeTable = []struct {
 	{exitInterrupted, "interrupted"},
 }
 
-// exitError carries an explicit status and hint through the cli library.
-type exitErr struct {
+// classifiedError is an error whose exit status and hint are given where it
+// is made, not looked up by classify; it carries them through the cli
+// library.
+type classifiedError struct {
 	code int
 	err  error
 	hint string
 }
 
-func (e *exitErr) Error() string { return e.err.Error() }
-func (e *exitErr) Unwrap() error { return e.err }
+func (e *classifiedError) Error() string { return e.err.Error() }
+func (e *classifiedError) Unwrap() error { return e.err }
 
 // usagef is a usage error (exit 3).
 func usagef(format string, a ...any) error {
-	return &exitErr{code: exitUsage, err: fmt.Errorf(format, a...)}
+	return &classifiedError{code: exitUsage, err: fmt.Errorf(format, a...)}
 }
 
 // withHint attaches a hint (and optionally a status; 0 keeps the mapped one).
 func withHint(err error, code int, hint string) error {
-	return &exitErr{code: code, err: err, hint: hint}
+	return &classifiedError{code: code, err: err, hint: hint}
 }
 
 // errNoPassphrase: the home is encrypted and no passphrase source exists.
@@ -80,17 +82,17 @@ var statusExit = map[rpc.Status]int{
 }
 
 // classify maps an error to its exit status and a hint. It is the only place
-// that knows the table. An *exitErr in the chain overrides the status (when
-// non-zero) and the hint (when non-empty).
+// that knows the table. A *classifiedError in the chain overrides the
+// status (when non-zero) and the hint (when non-empty).
 func classify(err error) (code int, hint string) {
 	code, hint = classifyBase(err)
-	var ee *exitErr
-	if errors.As(err, &ee) {
-		if ee.code != 0 {
-			code = ee.code
+	var ce *classifiedError
+	if errors.As(err, &ce) {
+		if ce.code != 0 {
+			code = ce.code
 		}
-		if ee.hint != "" {
-			hint = ee.hint
+		if ce.hint != "" {
+			hint = ce.hint
 		}
 	}
 	return code, hint

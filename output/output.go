@@ -43,7 +43,7 @@ type IO struct {
 // New decides the rendering from the streams, --json and --color
 // (auto|always|never); NO_COLOR turns colour off unless --color=always.
 func New(in io.Reader, out, errw io.Writer, jsonMode bool, color string) (*IO, error) {
-	return NewTTY(in, out, errw, isTerminal(out), jsonMode, color)
+	return NewTTY(in, out, errw, IsTerminal(out), jsonMode, color)
 }
 
 // NewTTY is New for streams that stand for a terminal elsewhere (a command
@@ -75,11 +75,6 @@ func NewTTY(in io.Reader, out, errw io.Writer, tty, jsonMode bool, color string)
 		o.style.SetColorProfile(termenv.Ascii)
 	}
 	return o, nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // IsTerminal reports whether the stream s (a reader or writer) is a terminal.
