@@ -170,12 +170,6 @@ var split = []string{"rpc", "daemon", "peers", "localsock"}
 // maxFileLines bounds every file, tests included, of the packages in split.
 const maxFileLines = 400
 
-// beingSplit lists files over maxFileLines that another branch splits (the
-// peers/ split of issue 9). TestFileSizes reports them without failing
-// until they are within the bound, and fails once they are: then delete
-// them from here.
-var beingSplit = map[string]bool{"peers/node.go": true, "peers/node_test.go": true}
-
 // TestFileSizes: no file of a package in split is over maxFileLines lines.
 func TestFileSizes(t *testing.T) {
 	for _, dir := range split {
@@ -190,12 +184,8 @@ func TestFileSizes(t *testing.T) {
 			}
 			n := bytes.Count(src, []byte("\n"))
 			switch {
-			case n > maxFileLines && beingSplit[f]:
-				t.Logf("%s: %d lines, over %d: being split on another branch", f, n, maxFileLines)
 			case n > maxFileLines:
 				t.Errorf("%s: %d lines, over %d: split it by concern", f, n, maxFileLines)
-			case beingSplit[f]:
-				t.Errorf("%s: %d lines, within %d: delete it from beingSplit", f, n, maxFileLines)
 			}
 		}
 	}

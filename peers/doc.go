@@ -55,8 +55,7 @@
 // a failed dial retried. NewServer fails if mDNS cannot start (no usable
 // multicast interface); Close stops it. Clients never use mDNS.
 //
-// Files, each using unexported names only of files listed before it
-// (except that record.go uses addrbook.go's bound on addresses):
+// Files, each using unexported names only of files listed before it:
 //
 //   - log.go: silencing the libraries' logs.
 //   - ids.go: agent key to peer ID and back.
@@ -68,6 +67,7 @@
 //   - host.go: NewServer and NewClient, the server's resource manager.
 //   - record.go: the agent record and its DHT validator.
 //   - addrbook.go: the address book and its Store.
+//   - memstore.go: MemStore, a Store in memory.
 //   - resolve.go: Connect and Resolve (DESIGN §7).
 //   - stream.go: /n2n/1.0.0 streams.
 //
