@@ -22,16 +22,32 @@ import (
 	"github.com/n2n-dev/n2n/cmd"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"n2n": func() {
+			leaveTerminal()
 			// Test-only knob, set only here: a cheap passphrase KDF.
 			keys.SetKDFCostForTests()
 			os.Exit(cmd.Main())
 		},
 	})
+}
+
+// leaveTerminal puts this n2n process in a session of its own, which has no
+// controlling terminal: a test run from a developer's terminal can then never
+// prompt on it (opening /dev/tty fails, as in CI). A process that is already
+// a session leader (serve --detach's child) has none either; one that still
+// has a terminal is a harness bug, and exits loudly instead of prompting.
+func leaveTerminal() {
+	unix.Setsid()
+	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+		tty.Close()
+		fmt.Fprintln(os.Stderr, "testscripts: n2n kept a controlling terminal")
+		os.Exit(99)
+	}
 }
 
 func TestScripts(t *testing.T) {
