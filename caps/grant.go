@@ -203,8 +203,12 @@ func LookupGrant(c *chain.Chain, text string) (GrantInfo, error) {
 func lookup(c *chain.Chain, what, text string) (chain.Record, error) {
 	text = strings.TrimSpace(text)
 	a, err := keys.ParseAbbrev(keys.KindAction, text)
+	var se *keys.SyntaxError
+	if errors.As(err, &se) {
+		err = se.Named(what + " ID")
+	}
 	if err != nil {
-		return chain.Record{}, fmt.Errorf("caps: %s: %w", what, err)
+		return chain.Record{}, fmt.Errorf("caps: %w", err)
 	}
 	r, err := c.Lookup(a)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +53,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 	if errors.As(err, &fw) {
 		return fw.code // the daemon ran it and printed everything
 	}
-	if err == nil {
+	if err == nil || errors.Is(err, errAnswered) {
 		return exitOK
 	}
 	if ctx.Err() != nil {
@@ -64,10 +65,19 @@ func (e *env) run(ctx context.Context, args []string) int {
 	}
 	if e.io == nil { // flags were never parsed: plain diagnostics
 		e.io, _ = output.New(e.stdin, e.stdout, e.stderr, false, "never")
+		e.debug = debugFromEnv()
 	}
-	e.io.Error(code, err.Error(), hint)
+	var detail string
+	if e.debug {
+		detail = err.Error()
+	}
+	e.io.Error(code, summary(err), hint, detail)
 	return code
 }
+
+// errAnswered: the command line was answered before any command ran
+// (--help, --version); the exit status is 0.
+var errAnswered = errors.New("answered")
 
 // env is what every command gets: the streams and the global flags.
 type env struct {
@@ -97,6 +107,7 @@ type env struct {
 	bootstrap   []string
 	noDaemon    bool
 	passFile    string
+	debug       bool // --debug, N2N_DEBUG: errors with their whole chain
 }
 
 func envOf(c *cli.Context) *env { return c.App.Metadata["env"].(*env) }
@@ -111,7 +122,9 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-daemon", Usage: "do not use a running 'n2n serve'; open the home directly"},
 		&cli.StringFlag{Name: "passphrase-file", Usage: "read the home's passphrase from `FILE` (N2N_PASSPHRASE holds the passphrase itself)"},
 		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour: auto, always or never (NO_COLOR is honoured)"},
-		cli.HelpFlag,
+		&cli.BoolFlag{Name: "debug", Usage: "show errors with every detail below them", EnvVars: []string{"N2N_DEBUG"}},
+		&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help (of the command it follows: n2n chain log --help)"},
+		&cli.BoolFlag{Name: "version", Usage: "print the version of n2n"},
 	}
 }
 
@@ -154,6 +167,7 @@ func newApp(e *env) *cli.App {
 			"recorded there. Global options may also follow the command name.",
 		Version:              version(),
 		HideVersion:          true,
+		HideHelp:             true,
 		Flags:                globalFlags(),
 		Commands:             commands(),
 		Reader:               e.stdin,
@@ -163,7 +177,7 @@ func newApp(e *env) *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {}, // Run maps errors to statuses
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return withHint(err, exitUsage, "see 'n2n help'")
+			return withHint(flagError(err), exitUsage, "see 'n2n help'")
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
 			// Reported by Action below (CommandNotFound cannot return an error).
@@ -173,16 +187,31 @@ func newApp(e *env) *cli.App {
 			if c.Args().Present() {
 				return withHint(fmt.Errorf("unknown command %q", c.Args().First()), exitUsage, "see 'n2n help'")
 			}
-			return cli.ShowAppHelp(c)
+			return showHelp(c.App, c.App.Writer, nil)
 		},
 	}
+	app.Setup()
+	prepare(app.Name, app.Commands)
 	return app
 }
 
 func (e *env) setup(c *cli.Context) error {
 	var err error
+	e.debug = c.Bool("debug")
 	if e.io, err = output.NewTTY(e.stdin, e.stdout, e.stderr, e.stdoutTTY, c.Bool("json"), c.String("color")); err != nil {
 		return usagef("%v", err)
+	}
+	switch {
+	case c.Bool("help"): // "n2n chain log --help", hoisted: help for chain log
+		if err := showHelp(c.App, c.App.Writer, c.Args().Slice()); err != nil {
+			return err
+		}
+		return errAnswered
+	case c.Bool("version"):
+		if err := runVersion(e); err != nil {
+			return err
+		}
+		return errAnswered
 	}
 	if e.daemon == nil {
 		e.home = c.String("home")
@@ -241,6 +270,12 @@ func hoistGlobals(args []string, flags []cli.Flag) []string {
 	return append(front, rest...)
 }
 
+// debugFromEnv is --debug for when the flags could not be parsed.
+func debugFromEnv() bool {
+	v, err := strconv.ParseBool(os.Getenv("N2N_DEBUG"))
+	return err == nil && v
+}
+
 func defaultHome() string {
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "n2n")
@@ -254,9 +289,7 @@ func defaultHome() string {
 // DocApp is the command tree for generating the man page and completions.
 func DocApp() *cli.App {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-	app := newApp(e)
-	app.Setup()
-	return app
+	return newApp(e)
 }
 
 // ExitCodes is the exit-status table, for the man page.

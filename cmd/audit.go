@@ -18,9 +18,6 @@ func auditCommand() *cli.Command {
 		Description: "Every incoming call is recorded in the home (not on the chain): time, caller,\n" +
 			"function, access, grant, outcome and duration. Secrets are never recorded.",
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("audit takes no arguments")
-			}
 			return runAudit(c.Context, envOf(c))
 		},
 	}
@@ -52,7 +49,7 @@ func runAudit(ctx context.Context, e *env) error {
 		}
 		rows = append(rows, []string{e.io.Time(t, now), caller, r.Function, r.Access, g, string(r.Outcome), strconv.FormatFloat(ms, 'f', 3, 64)})
 		objs = append(objs, map[string]any{
-			"time": t.UTC().Format(time.RFC3339Nano), "caller": r.Caller.String(), "function": r.Function,
+			"time": output.TimeText(t), "caller": r.Caller.String(), "function": r.Function,
 			"access": r.Access, "grant_id": grant, "outcome": string(r.Outcome), "duration_ms": ms,
 		})
 		return nil

@@ -36,9 +36,6 @@ func callCommand() *cli.Command {
 			&cli.StringFlag{Name: "secret-file", Usage: "present the ticket in `FILE`"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() < 1 || c.NArg() > 2 {
-				return usagef("call takes FUNCTION and an optional PAYLOAD (or - for stdin)")
-			}
 			o := callOptions{to: c.String("to"), claim: c.String("claim"), secretFile: c.String("secret-file"),
 				function: c.Args().Get(0), payload: c.Args().Get(1)}
 			if c.NArg() == 1 && !envOf(c).stdinTTY {

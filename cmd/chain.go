@@ -31,9 +31,6 @@ func chainCommand() *cli.Command {
 				Usage:     "show one action and its entry",
 				ArgsUsage: "HASH",
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usagef("chain show takes one action hash (or a unique prefix)")
-					}
 					return runChainShow(c.Context, envOf(c), c.Args().First())
 				},
 			},
@@ -62,7 +59,7 @@ type actionJSON struct {
 	Seq       uint64 `json:"seq"`
 	Hash      string `json:"hash"`
 	Prev      string `json:"prev"`
-	Timestamp int64  `json:"timestamp"` // µs since the Unix epoch
+	Timestamp string `json:"timestamp"` // output.TimeFormat
 	Author    string `json:"author"`
 	Type      string `json:"type"`
 	EntryType string `json:"entry_type"`
@@ -75,7 +72,7 @@ func toActionJSON(r chain.Record) actionJSON {
 	j := actionJSON{
 		Seq:       r.Seq,
 		Hash:      r.Hash.ActionString(),
-		Timestamp: r.Timestamp,
+		Timestamp: output.TimeText(time.UnixMicro(r.Timestamp)),
 		Author:    r.Author.String(),
 		Type:      string(r.Type),
 		EntryType: r.EntryType,
@@ -160,7 +157,7 @@ func runChainShow(ctx context.Context, e *env, text string) error {
 		return e.io.JSONLine(v)
 	}
 	labels := []string{"seq", "hash", "prev", "time", "author", "action", "entry type", "entry hash", "target", "signature"}
-	values := []string{strconv.FormatUint(r.Seq, 10), j.Hash, j.Prev, time.UnixMicro(r.Timestamp).UTC().Format(time.RFC3339Nano),
+	values := []string{strconv.FormatUint(r.Seq, 10), j.Hash, j.Prev, j.Timestamp,
 		j.Author, j.Type, j.EntryType, j.EntryHash, j.Target, j.Signature}
 	if err := e.io.Record(nil, labels, values); err != nil {
 		return err

@@ -22,9 +22,6 @@ func claimCommand() *cli.Command {
 				&cli.StringFlag{Name: "tag", Usage: "your own memo for the claim (default: the grant's tag)"},
 			},
 			Action: func(c *cli.Context) error {
-				if c.NArg() != 1 {
-					return usagef("claim add takes one TICKET, or - for stdin")
-				}
 				return runClaimAdd(c.Context, envOf(c), c.Args().First(), c.String("tag"), c.IsSet("tag"))
 			},
 		}},

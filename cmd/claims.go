@@ -15,9 +15,6 @@ func claimsCommand() *cli.Command {
 		Name:  "claims",
 		Usage: "list the capabilities others granted this agent",
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("claims takes no arguments")
-			}
 			return runClaims(c.Context, envOf(c))
 		},
 	}
@@ -43,7 +40,7 @@ func runClaims(ctx context.Context, e *env) error {
 		}
 		rows = append(rows, []string{id, grantor, strings.Join(ci.Functions, ","), string(ci.Access), ci.Tag, e.io.Time(ci.Time, now)})
 		objs = append(objs, map[string]any{"claim_id": ci.ID.ActionString(), "grantor": ci.Grantor.String(),
-			"functions": ci.Functions, "access": string(ci.Access), "tag": ci.Tag})
+			"functions": ci.Functions, "access": string(ci.Access), "tag": ci.Tag, "added": output.TimeText(ci.Time)})
 	}
 	return e.io.Table([]string{"CLAIM", "GRANTOR", "FUNCTIONS", "ACCESS", "TAG", "ADDED"}, rows, objs)
 }

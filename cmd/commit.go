@@ -29,9 +29,6 @@ func commitCommand() *cli.Command {
 			&cli.StringFlag{Name: "type", Usage: "entry type `NAME` ([a-z][a-z0-9_]*)", Required: true},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("commit takes one argument: DATA, or - for stdin")
-			}
 			return runCommit(c.Context, envOf(c), commitOptions{entryType: c.String("type"), data: c.Args().First()})
 		},
 	}
@@ -68,7 +65,18 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("reading stdin: %w", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, usagef("input is over the %d MiB limit", limit>>20)
+		return nil, usagef("input is over the %s limit", sizeText(limit))
 	}
 	return b, nil
+}
+
+// sizeText is a byte count as people write it: 16 MiB, 64 KiB, 100 bytes.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -37,7 +37,7 @@ func Completion(app *cli.App, shell string) (string, error) {
 		s, err := app.ToFishCompletion()
 		return s, err
 	}
-	return "", usagef("completion: want bash, zsh or fish, not %q", shell)
+	return "", usagef("no completion for %q: the shells are bash, zsh and fish", shell)
 }
 
 // completionCase is one "command path → words" row of the static scripts.

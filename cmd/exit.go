@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/chain"
@@ -71,14 +72,18 @@ func withHint(err error, code int, hint string) error {
 // errNoPassphrase: the home is encrypted and no passphrase source exists.
 var errNoPassphrase = errors.New("this home is encrypted and no passphrase was given")
 
-// statusExit maps a callee's response status to the caller's exit status.
-var statusExit = map[rpc.Status]int{
-	rpc.StatusUnauthorized: exitUnauthorized,
-	rpc.StatusNotFound:     exitRemote,
-	rpc.StatusHandlerError: exitRemote,
-	rpc.StatusBusy:         exitRemote,
-	rpc.StatusBadRequest:   exitRemote,
-	rpc.StatusTimeout:      exitTimeout,
+// statusExit maps a callee's response status to the caller's exit status
+// and a hint; a status not listed is a remote error.
+var statusExit = map[rpc.Status]struct {
+	code int
+	hint string
+}{
+	rpc.StatusUnauthorized: {exitUnauthorized, "no grant of that agent lets you call this: ask its owner for one ('n2n claims' lists those you hold)"},
+	rpc.StatusNotFound:     {exitRemote, "the agent has no function of that name; 'n2n claims' shows the functions your claims name"},
+	rpc.StatusHandlerError: {exitRemote, "the error came from the other agent's function, not from n2n here; its owner can look into it"},
+	rpc.StatusBusy:         {exitRemote, "the agent is running as many calls as it allows: try again shortly"},
+	rpc.StatusBadRequest:   {exitRemote, "the agent did not accept the request as sent"},
+	rpc.StatusTimeout:      {exitTimeout, "raise --timeout if the callee needs longer"},
 }
 
 // classify maps an error to its exit status and a hint. It is the only place
@@ -100,9 +105,12 @@ func classify(err error) (code int, hint string) {
 
 func classifyBase(err error) (int, string) {
 	var ie *chain.IntegrityError
-	var se *rpc.StatusError
-	if errors.As(err, &se) {
-		return statusExit[se.Status], ""
+	var st *rpc.StatusError
+	if errors.As(err, &st) {
+		if x, ok := statusExit[st.Status]; ok {
+			return x.code, x.hint
+		}
+		return exitRemote, ""
 	}
 	switch {
 	case errors.As(err, &ie):
@@ -143,6 +151,8 @@ func classifyBase(err error) (int, string) {
 		return exitError, "a live grant already uses that secret"
 	case errors.Is(err, chain.ErrExists):
 		return exitError, "each home holds one identity; use another --home for a second agent"
+	case errors.Is(err, fs.ErrPermission):
+		return exitError, "check who owns the home and its permissions (ls -ld), or use --home for your own"
 	}
 	return exitError, ""
 }

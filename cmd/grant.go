@@ -60,8 +60,6 @@ func grantCommand() *cli.Command {
 			switch {
 			case n != 1:
 				return usagef("give exactly one of --unrestricted, --transferable, --assigned AGENT")
-			case len(o.functions) == 0:
-				return usagef("name the functions to grant (or * for all)")
 			case o.deliver && o.access != caps.Assigned:
 				return usagef("--deliver needs --assigned: it sends the claim to each assignee")
 			}
@@ -131,12 +129,13 @@ type grantJSON struct {
 	Assignees []string `json:"assignees"`
 	Tag       string   `json:"tag"`
 	Revoked   bool     `json:"revoked"`
+	Created   string   `json:"created"` // output.TimeFormat
 	Ticket    string   `json:"ticket,omitempty"`
 }
 
 func toGrantJSON(gi *caps.GrantInfo, ticket string) grantJSON {
 	j := grantJSON{GrantID: gi.ID.ActionString(), Access: string(gi.Access), Functions: gi.Functions,
-		Assignees: []string{}, Tag: gi.Tag, Revoked: !gi.Live(), Ticket: ticket}
+		Assignees: []string{}, Tag: gi.Tag, Revoked: !gi.Live(), Created: output.TimeText(gi.Time), Ticket: ticket}
 	for _, a := range gi.Assignees {
 		j.Assignees = append(j.Assignees, a.String())
 	}

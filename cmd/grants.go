@@ -21,9 +21,6 @@ func grantsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "show-secrets", Usage: "print each grant's ticket"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("grants takes no arguments")
-			}
 			return runGrants(c.Context, envOf(c), c.Bool("all"), c.Bool("show-secrets"))
 		},
 	}

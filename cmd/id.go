@@ -14,9 +14,6 @@ func idCommand() *cli.Command {
 		Description: "Prints the agent ID (uhCAk…), the Ed25519 public key others use to reach\n" +
 			"this agent. With --json: agent_id, peer_id and the daemon's listen addresses.",
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("id takes no arguments")
-			}
 			return runID(c.Context, envOf(c))
 		},
 	}

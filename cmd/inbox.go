@@ -22,9 +22,6 @@ func inboxCommand() *cli.Command {
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new messages (needs n2n serve)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("inbox takes no arguments")
-			}
 			return runInbox(c.Context, envOf(c), c.Bool("follow"))
 		},
 	}
@@ -76,7 +73,7 @@ func (e *env) printMessage(m *daemon.Message, now time.Time) error {
 	t := time.UnixMicro(m.Time)
 	if e.io.Mode == output.JSON {
 		text, enc := output.Bytes(m.Body)
-		v := map[string]any{"time": t.UTC().Format(time.RFC3339Nano), "from": m.From.String(), "message": text}
+		v := map[string]any{"time": output.TimeText(t), "from": m.From.String(), "message": text}
 		if enc != "" {
 			v["encoding"] = enc
 		}

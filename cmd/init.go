@@ -28,9 +28,6 @@ func initCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-passphrase", Usage: "store the identity unencrypted (unattended homes)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("init takes no arguments")
-			}
 			return runInit(c.Context, envOf(c), initOptions{noPassphrase: c.Bool("no-passphrase")})
 		},
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/n2n-dev/n2n/chain"
@@ -121,16 +122,24 @@ func (e *env) start(ctx context.Context, h *netHome, to keys.PublicKey, req *rpc
 		cctx, cancel := context.WithDeadline(ctx, req.DeadlineTime())
 		defer cancel()
 		resp := e.daemon.Dispatch(cctx, rpc.NewIncoming(to, *req))
-		return func() (rpc.Response, error) { return resp, resp.Err() }
+		return func() (rpc.Response, error) { return resp, agentErr(to, resp.Err()) }
 	}
 	call := h.client.Go(ctx, to, req)
 	return func() (rpc.Response, error) {
 		resp, _, err := call.Wait()
 		if err != nil {
-			return resp, err
+			return resp, agentErr(to, err)
 		}
-		return resp, resp.Err()
+		return resp, agentErr(to, resp.Err())
 	}
+}
+
+// agentErr marks a failure as concerning the agent `to` (nil stays nil).
+func agentErr(to keys.PublicKey, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &agentError{agent: to, err: err}
 }
 
 // printReply prints a reply payload: raw, or {"status","reply"} with --json.

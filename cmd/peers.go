@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/n2n-dev/n2n/keys"
-
+	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/peers"
 	"github.com/urfave/cli/v2"
 )
@@ -18,9 +18,6 @@ func peersCommand() *cli.Command {
 		Description: "The address book keeps, per agent, the addresses that worked (and those added\n" +
 			"by hand) with an expiry. It is tried before the DHT.",
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("unknown peers subcommand %q (want add)", c.Args().First())
-			}
 			return runPeersList(c.Context, envOf(c))
 		},
 		Subcommands: []*cli.Command{{
@@ -28,9 +25,6 @@ func peersCommand() *cli.Command {
 			Usage:     "remember an address for an agent",
 			ArgsUsage: "AGENT MULTIADDR",
 			Action: func(c *cli.Context) error {
-				if c.NArg() != 2 {
-					return usagef("peers add takes AGENT and MULTIADDR")
-				}
 				return runPeersAdd(c.Context, envOf(c), c.Args().Get(0), c.Args().Get(1))
 			},
 		}},
@@ -60,7 +54,11 @@ func runPeersList(ctx context.Context, e *env) error {
 			last = e.io.Time(en.LastOK, now)
 		}
 		rows = append(rows, []string{en.Agent.String(), strings.Join(addrs, ","), last, e.io.Time(en.Expires, now)})
-		objs = append(objs, map[string]any{"agent_id": en.Agent.String(), "addrs": addrs, "last_ok": en.LastOK, "expires": en.Expires})
+		var lastOK any // null: no connection has worked yet
+		if !en.LastOK.IsZero() {
+			lastOK = output.TimeText(en.LastOK)
+		}
+		objs = append(objs, map[string]any{"agent_id": en.Agent.String(), "addrs": addrs, "last_ok": lastOK, "expires": output.TimeText(en.Expires)})
 	}
 	return e.io.Table([]string{"AGENT", "ADDRESSES", "LAST OK", "EXPIRES"}, rows, objs)
 }

@@ -24,9 +24,6 @@ func pingCommand() *cli.Command {
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 3, Usage: "how many round trips"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("ping takes one AGENT")
-			}
 			if c.Int("count") < 1 {
 				return usagef("--count must be at least 1")
 			}
@@ -52,7 +49,7 @@ func runPing(ctx context.Context, e *env, agent string, count int) error {
 			err = resp.Err()
 		}
 		if err != nil {
-			return err
+			return agentErr(to, err)
 		}
 		rtt := time.Since(start)
 		ms := float64(rtt.Microseconds()) / 1000

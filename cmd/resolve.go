@@ -18,9 +18,6 @@ func resolveCommand() *cli.Command {
 			"DHT (the agent's signed record and FindPeer), stopping at the first that\n" +
 			"connects. Prints the addresses and the step: connection, address book or dht.",
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("resolve takes one AGENT")
-			}
 			return runResolve(c.Context, envOf(c), c.Args().First())
 		},
 	}
@@ -38,7 +35,7 @@ func runResolve(ctx context.Context, e *env, agent string) error {
 	defer h.done()
 	addrs, src, err := h.node.Resolve(ctx, to, h.book)
 	if err != nil {
-		return err
+		return agentErr(to, err)
 	}
 	var list []string
 	for _, a := range addrs {

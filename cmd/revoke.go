@@ -15,9 +15,6 @@ func revokeCommand() *cli.Command {
 		Description: "Commits a delete of the grant (a unique prefix of its ID will do). From that\n" +
 			"moment it authorizes nothing, also on sessions already open.",
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("revoke takes one GRANT_ID")
-			}
 			return runRevoke(c.Context, envOf(c), c.Args().First())
 		},
 	}

@@ -125,7 +125,7 @@ func (e *env) sendLines(ctx context.Context, h *netHome, to keys.PublicKey) erro
 		}
 		switch err := lines.Err(); {
 		case errors.Is(err, bufio.ErrTooLong):
-			readErr <- usagef("a line is over the %d MiB limit", rpc.MaxPayload>>20)
+			readErr <- usagef("a line is over the %s limit", sizeText(rpc.MaxPayload))
 		case err != nil:
 			readErr <- fmt.Errorf("reading stdin: %w", err)
 		}

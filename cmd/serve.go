@@ -47,9 +47,6 @@ func serveCommand() *cli.Command {
 			&cli.IntFlag{Name: "concurrency", Value: daemon.DefaultConcurrency, Usage: "how many handlers may run at once (over it: busy)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("serve takes no arguments")
-			}
 			o := serveOptions{
 				listen: c.StringSlice("listen"), addrFile: c.String("addr-file"), mdns: c.Bool("mdns"),
 				detach: c.Bool("detach"), noAcceptClaims: c.Bool("no-accept-claims"),

@@ -16,9 +16,6 @@ func statusCommand() *cli.Command {
 		Description: "Prints the agent ID, the daemon's pid, listen addresses, connected agents and\n" +
 			"the size of its DHT routing table. Exits 1 when no daemon is running.",
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("status takes no arguments")
-			}
 			return runStatus(c.Context, envOf(c))
 		},
 	}

@@ -16,9 +16,6 @@ func stopCommand() *cli.Command {
 		Description: "Asks 'n2n serve' to finish the calls in progress, close the home and remove its\n" +
 			"socket, and returns once it has.",
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("stop takes no arguments")
-			}
 			return runStop(c.Context, envOf(c))
 		},
 	}

@@ -25,9 +25,13 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print the version of n2n",
 		Action: func(c *cli.Context) error {
-			e := envOf(c)
-			return e.io.Record(map[string]any{"version": version(), "go": runtime.Version()},
-				[]string{"n2n", "go"}, []string{version(), runtime.Version()})
+			return runVersion(envOf(c))
 		},
 	}
+}
+
+// runVersion prints the version (also for n2n --version).
+func runVersion(e *env) error {
+	return e.io.Record(map[string]any{"version": version(), "go": runtime.Version()},
+		[]string{"n2n", "go"}, []string{version(), runtime.Version()})
 }

@@ -65,7 +65,7 @@ func parsePeerID(s string) (PublicKey, error) {
 	var k PublicKey
 	b, err := base58.Decode(s)
 	if err != nil || len(b) != len(peerIDHeader)+32 || !bytes.Equal(b[:len(peerIDHeader)], peerIDHeader) {
-		return k, fmt.Errorf("%w peer ID %q: not an Ed25519 libp2p peer ID", ErrMalformed, s)
+		return k, &SyntaxError{What: "peer ID", Text: s, Reason: "not an Ed25519 libp2p peer ID", Err: ErrMalformed}
 	}
 	copy(k[:], b[len(peerIDHeader):])
 	return k, nil

@@ -57,6 +57,36 @@ var (
 	ErrChecksum = errors.New("checksum mismatch")
 )
 
+// SyntaxError says why a text is not an ID of its kind. It wraps
+// ErrMalformed or ErrChecksum.
+type SyntaxError struct {
+	What   string // what the text was meant to be: "agent ID", "action hash"
+	Text   string
+	Reason string // for a malformed text: what is wrong with it
+	Err    error  // ErrMalformed or ErrChecksum
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Err == ErrChecksum {
+		return fmt.Sprintf("%s %q: checksum mismatch (mistyped?)", e.What, e.Text)
+	}
+	return fmt.Sprintf("malformed %s %q: %s", e.What, e.Text, e.Reason)
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Named is the same error for a text meant to be what ("grant ID" for an
+// action hash that must name a grant).
+func (e *SyntaxError) Named(what string) *SyntaxError {
+	c := *e
+	c.What = what
+	return &c
+}
+
+func malformed(k Kind, s, format string, a ...any) error {
+	return &SyntaxError{What: k.String(), Text: s, Reason: fmt.Sprintf(format, a...), Err: ErrMalformed}
+}
+
 // location is Holochain's DHT location: BLAKE2b-128 of the core, XOR-folded
 // into 4 bytes. It doubles as a checksum of the text form.
 func location(core []byte) [locationLen]byte {
@@ -85,19 +115,19 @@ func Encode(k Kind, core [32]byte) string {
 func Decode(k Kind, s string) ([32]byte, error) {
 	var core [32]byte
 	if !strings.HasPrefix(s, k.TypePrefix()) {
-		return core, fmt.Errorf("%w %s: must start with %q", ErrMalformed, k, k.TypePrefix())
+		return core, malformed(k, s, "must start with %q", k.TypePrefix())
 	}
 	if len(s) != TextLen {
-		return core, fmt.Errorf("%w %s: %d characters, want %d", ErrMalformed, k, len(s), TextLen)
+		return core, malformed(k, s, "%d characters, want %d", len(s), TextLen)
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(s[1:])
 	if err != nil || len(raw) != rawLen {
-		return core, fmt.Errorf("%w %s: not base64url", ErrMalformed, k)
+		return core, malformed(k, s, "not base64url")
 	}
 	copy(core[:], raw[3:3+coreLen])
 	loc := location(core[:])
 	if subtle.ConstantTimeCompare(loc[:], raw[3+coreLen:]) != 1 {
-		return core, fmt.Errorf("%s %q: %w (mistyped?)", k, s, ErrChecksum)
+		return core, &SyntaxError{What: k.String(), Text: s, Err: ErrChecksum}
 	}
 	return core, nil
 }
@@ -116,7 +146,7 @@ type Abbrev struct {
 func ParseAbbrev(k Kind, s string) (Abbrev, error) {
 	tp := k.TypePrefix()
 	if !strings.HasPrefix(s, tp) {
-		return Abbrev{}, fmt.Errorf("%w %s: must start with %q", ErrMalformed, k, tp)
+		return Abbrev{}, malformed(k, s, "must start with %q", tp)
 	}
 	if len(s) == TextLen {
 		core, err := Decode(k, s)
@@ -127,18 +157,18 @@ func ParseAbbrev(k Kind, s string) (Abbrev, error) {
 	}
 	rest := s[len(tp):]
 	if len(rest) < MinPrefix || len(s) > TextLen {
-		return Abbrev{}, fmt.Errorf("%w %s %q: give at least %d characters after %q", ErrMalformed, k, s, MinPrefix, tp)
+		return Abbrev{}, malformed(k, s, "give at least %d characters after %q", MinPrefix, tp)
 	}
 	// The type prefix is exactly 4 base64 characters for 3 bytes, so the
 	// core starts on a character boundary: every 4 characters are 3 bytes.
 	full := len(rest) / 4 * 4
 	b, err := base64.RawURLEncoding.DecodeString(rest[:full])
 	if err != nil {
-		return Abbrev{}, fmt.Errorf("%w %s %q: not base64url", ErrMalformed, k, s)
+		return Abbrev{}, malformed(k, s, "not base64url")
 	}
 	for _, c := range rest[full:] {
 		if !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", c) {
-			return Abbrev{}, fmt.Errorf("%w %s %q: not base64url", ErrMalformed, k, s)
+			return Abbrev{}, malformed(k, s, "not base64url")
 		}
 	}
 	if len(b) > coreLen { // the last characters encode location bytes

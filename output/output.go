@@ -195,11 +195,19 @@ func (o *IO) Table(header []string, rows [][]string, objs []any) error {
 	return nil
 }
 
-// Time renders a time for the current mode: relative on a terminal, RFC 3339
-// otherwise.
+// TimeFormat is the one form of times in JSON and tab-separated output:
+// RFC 3339 in UTC with microseconds (2026-12-02T06:41:07.123456Z), the
+// precision of the times n2n records. It sorts as text.
+const TimeFormat = "2006-01-02T15:04:05.000000Z07:00"
+
+// TimeText is t in TimeFormat.
+func TimeText(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// Time renders a time for the current mode: relative on a terminal,
+// TimeFormat otherwise.
 func (o *IO) Time(t time.Time, now time.Time) string {
 	if o.Mode != Human {
-		return t.UTC().Format(time.RFC3339Nano)
+		return TimeText(t)
 	}
 	return Relative(t, now)
 }
@@ -237,8 +245,11 @@ func Bytes(b []byte) (text string, encoding string) {
 }
 
 // Error prints a diagnostic: "n2n: error: …" and an optional hint, or with
-// --json one {"type":"error","code":N,"message":"…"} object.
-func (o *IO) Error(code int, msg, hint string) {
+// --json one {"type":"error","code":N,"message":"…"} object. msg is kept to
+// one line. A non-empty detail (the whole error, for --debug) follows as
+// "n2n: debug: …" lines, or as the object's "detail".
+func (o *IO) Error(code int, msg, hint, detail string) {
+	msg = oneLineText(msg)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.Mode == JSON {
@@ -246,14 +257,38 @@ func (o *IO) Error(code int, msg, hint string) {
 		if hint != "" {
 			v["hint"] = hint
 		}
+		if detail != "" {
+			v["detail"] = detail
+		}
 		b, _ := json.Marshal(v)
 		fmt.Fprintf(o.Err, "%s\n", b)
 		return
 	}
-	fmt.Fprintf(o.Err, "n2n: error: %s\n", msg)
+	var b strings.Builder
+	fmt.Fprintf(&b, "n2n: error: %s\n", msg)
 	if hint != "" {
-		fmt.Fprintf(o.Err, "n2n: hint: %s\n", hint)
+		fmt.Fprintf(&b, "n2n: hint: %s\n", hint)
 	}
+	if detail != "" {
+		for _, line := range strings.Split(strings.TrimRight(detail, "\n"), "\n") {
+			fmt.Fprintf(&b, "n2n: debug: %s\n", line)
+		}
+	}
+	io.WriteString(o.Err, b.String())
+}
+
+// oneLineText joins the lines of s with "; ".
+func oneLineText(s string) string {
+	if !strings.Contains(s, "\n") {
+		return s
+	}
+	var parts []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Warn prints "n2n: warning: …" on stderr.

@@ -37,13 +37,24 @@ func TestModes(t *testing.T) {
 
 func TestError(t *testing.T) {
 	o, _, errb := newTest(t, false, "never")
-	o.Error(4, "no identity", "run n2n init")
+	o.Error(4, "no identity", "run n2n init", "")
 	if errb.String() != "n2n: error: no identity\nn2n: hint: run n2n init\n" {
 		t.Fatalf("%q", errb.String())
 	}
 	o, _, errb = newTest(t, true, "never")
-	o.Error(3, "bad", "")
+	o.Error(3, "bad", "", "")
 	if errb.String() != `{"code":3,"message":"bad","type":"error"}`+"\n" {
+		t.Fatalf("%q", errb.String())
+	}
+	// A message is one line; the detail (--debug) follows line by line.
+	o, _, errb = newTest(t, false, "never")
+	o.Error(5, "failed to dial:\n  * [/ip4/1.2.3.4] refused", "", "a: b\n  * c")
+	if errb.String() != "n2n: error: failed to dial:; * [/ip4/1.2.3.4] refused\nn2n: debug: a: b\nn2n: debug:   * c\n" {
+		t.Fatalf("%q", errb.String())
+	}
+	o, _, errb = newTest(t, true, "never")
+	o.Error(5, "x", "h", "a: x")
+	if errb.String() != `{"code":5,"detail":"a: x","hint":"h","message":"x","type":"error"}`+"\n" {
 		t.Fatalf("%q", errb.String())
 	}
 }
