@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -24,6 +25,9 @@ func (e *env) openHome(ctx context.Context, readOnly bool) (c *chain.Chain, done
 		return e.daemon.Chain, func() {}, nil
 	}
 	if !chain.Exists(e.home) {
+		if err := e.homeReadable(); err != nil {
+			return nil, nil, err
+		}
 		return nil, nil, fmt.Errorf("%w in %s", chain.ErrNoIdentity, e.home)
 	}
 	key, err := e.storeKey()
@@ -42,6 +46,18 @@ func (e *env) openHome(ctx context.Context, readOnly bool) (c *chain.Chain, done
 		return c, func() {}, nil // released by the exit (env.exiting)
 	}
 	return c, func() { c.Close() }, nil
+}
+
+// homeReadable tells a home this user may not read (permission denied) from
+// one that does not exist: only the second calls for n2n init.
+func (e *env) homeReadable() error {
+	_, err := os.ReadDir(e.home)
+	var pe *fs.PathError
+	if errors.Is(err, fs.ErrPermission) && errors.As(err, &pe) {
+		return withHint(fmt.Errorf("cannot read the home %s: %w", pe.Path, pe.Err), exitError,
+			"it belongs to another user or its permissions shut you out (ls -ld "+pe.Path+"); use --home for your own")
+	}
+	return nil
 }
 
 // path makes a file argument absolute against the invoking shell's
