@@ -31,8 +31,8 @@ fuzz:
 	@set -e; for t in $(FUZZ); do \
 	  echo "fuzz $$t"; $(GO) test -run XXX -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; done
 
-# The benchmark suite (issue #5): n2n, its floor and the ssh anchor side by
-# side; prints the table and writes bench/results.md. See bench/README.md.
+# The benchmark suite: n2n, its floor and the ssh anchor side by side;
+# prints the table and writes bench/results.md. See bench/README.md.
 bench: build
 	cd bench && $(GO) run ./run -n2n ../$(BIN)
 
@@ -54,10 +54,18 @@ check: lint test
 demo: build
 	./demo.sh
 
+# The binary, the man page, and the completions where bash-completion, zsh
+# and fish look for them under PREFIX.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/n2n
 	install -m 0644 man/n2n.1 $(DESTDIR)$(PREFIX)/share/man/man1/n2n.1
+	install -m 0644 completions/n2n.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/n2n
+	install -m 0644 completions/_n2n $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_n2n
+	install -m 0644 completions/n2n.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/n2n.fish
 
 clean:
 	rm -rf bin

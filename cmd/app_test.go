@@ -31,7 +31,7 @@ func TestHoistGlobals(t *testing.T) {
 	}
 }
 
-// TestClassify pins the exit statuses of DESIGN §9 to the errors below cmd.
+// TestClassify pins the documented exit statuses to the errors below cmd.
 func TestClassify(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("context: %w", err) }
 	for _, c := range []struct {

@@ -54,7 +54,7 @@ func chainCommand() *cli.Command {
 	}
 }
 
-// actionJSON is the contract's JSON form of an action (DESIGN §9).
+// actionJSON is the JSON form of an action (a contract: jsonFields).
 type actionJSON struct {
 	Seq       uint64 `json:"seq"`
 	Hash      string `json:"hash"`

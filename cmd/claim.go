@@ -19,7 +19,7 @@ func claimCommand() *cli.Command {
 				"ticket is read from stdin, which keeps it out of the process list. Prints the\n" +
 				"claim ID.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "tag", Usage: "your own memo for the claim (default: the grant's tag)"},
+				&cli.StringFlag{Name: "tag", Usage: "your own memo `TEXT` for the claim (default: the grant's tag)"},
 			},
 			Action: func(c *cli.Context) error {
 				return runClaimAdd(c.Context, envOf(c), c.Args().First(), c.String("tag"), c.IsSet("tag"))

@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// maxPayload is the payload limit of DESIGN §6, also for entries.
+// maxPayload is the payload limit of messages and calls, also for entries.
 const maxPayload = 16 << 20
 
 type commitOptions struct {

@@ -13,7 +13,7 @@ import (
 	"github.com/n2n-dev/n2n/rpc"
 )
 
-// Exit statuses: a documented contract (DESIGN §9, `n2n help exit-codes`,
+// Exit statuses: a documented contract (`n2n help exit-codes`, the README,
 // the man page). Scripts treat any other code as failure.
 const (
 	exitOK           = 0

@@ -35,7 +35,7 @@ func grantCommand() *cli.Command {
 			&cli.BoolFlag{Name: "unrestricted", Usage: "anyone may call"},
 			&cli.BoolFlag{Name: "transferable", Usage: "anyone who presents the ticket may call"},
 			&cli.StringSliceFlag{Name: "assigned", Usage: "only `AGENT` (repeatable), presenting the ticket, may call"},
-			&cli.StringFlag{Name: "tag", Usage: "a memo: why the grant was made"},
+			&cli.StringFlag{Name: "tag", Usage: "a memo `TEXT`: why the grant was made"},
 			&cli.BoolFlag{Name: "deliver", Usage: "send the claim to each assignee now (needs --assigned)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -121,7 +121,7 @@ func runGrant(ctx context.Context, e *env, o grantOptions) error {
 	return nil
 }
 
-// grantJSON is the contract's JSON form of a grant (DESIGN §9).
+// grantJSON is the JSON form of a grant (a contract: jsonFields).
 type grantJSON struct {
 	GrantID   string   `json:"grant_id"`
 	Access    string   `json:"access"`

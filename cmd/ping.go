@@ -21,7 +21,7 @@ func pingCommand() *cli.Command {
 		Description: "Connects to AGENT and runs --count sessions, each a Noise IK handshake and\n" +
 			"one request, printing the round-trip time of each.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 3, Usage: "how many round trips"},
+			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 3, Usage: "make `N` round trips"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Int("count") < 1 {

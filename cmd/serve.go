@@ -36,7 +36,8 @@ func serveCommand() *cli.Command {
 		Description: "Holds the home, listens for other agents (TCP and QUIC), joins the DHT and\n" +
 			"publishes this agent's record, runs function handlers under capability checks,\n" +
 			"and answers this home's other n2n commands on <home>/n2n.sock. Prints events\n" +
-			"(messages, claims) one per line. Stops on SIGINT, SIGTERM or 'n2n stop'.",
+			"(messages, claims) one per line. Stops on SIGINT, SIGTERM or 'n2n stop'.\n\n" +
+			handlerHelp(),
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the full multiaddrs (with /p2p/) to `FILE` once listening"},
@@ -44,7 +45,7 @@ func serveCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "fn", Usage: "serve function `NAME=CMD`, a shell command (repeatable)"},
 			&cli.BoolFlag{Name: "detach", Usage: "run in the background; return once ready"},
 			&cli.BoolFlag{Name: "no-accept-claims", Usage: "refuse claims others deliver (n2n.receive_claim)"},
-			&cli.IntFlag{Name: "concurrency", Value: daemon.DefaultConcurrency, Usage: "how many handlers may run at once (over it: busy)"},
+			&cli.IntFlag{Name: "concurrency", Value: daemon.DefaultConcurrency, Usage: "run at most `N` handlers at once (a call over it is answered busy)"},
 		},
 		Action: func(c *cli.Context) error {
 			o := serveOptions{

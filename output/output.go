@@ -21,7 +21,7 @@ import (
 // Mode is how stdout is rendered.
 type Mode int
 
-// The three renderings of DESIGN §9.
+// The three renderings of every command's output.
 const (
 	Human Mode = iota // a terminal: styled
 	Plain             // a pipe: tab-separated, fixed column order, RFC 3339 times

@@ -1,0 +1,186 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The user-facing contract that is not a command's own help: how function
+// handlers are run, the output forms and their JSON fields, the environment
+// and the files. `n2n help serve` and the man page (tools/gendocs) are
+// written from here, so the two cannot differ.
+
+// handlerVars is what a function handler finds in its environment.
+var handlerVars = [][2]string{
+	{"N2N_CALLER", "the caller's agent ID (uhCAk…), authenticated by the session"},
+	{"N2N_FUNCTION", "the name of the function called"},
+	{"N2N_ACCESS", "what allowed the call: author (this agent itself), unrestricted, transferable or assigned"},
+	{"N2N_GRANT", "the ID of the grant that allowed it (uhCkk…); empty for author access and for receive"},
+	{"N2N_TAG", "that grant's tag"},
+	{"N2N_HOME", "this home: the handler's own n2n commands go through the daemon and act as this agent (author access)"},
+}
+
+// handlerContract is how serve runs a function, as plain text paragraphs.
+var handlerContract = []string{
+	"A function NAME is the executable <home>/functions/NAME, or the shell command given with " +
+		"--fn NAME=COMMAND. NAME is a lower-case letter and up to 63 more of a-z, 0-9 and _; names " +
+		"starting with n2n. are built-in (n2n.receive_claim stores a claim a grantor delivers).",
+	"A call is checked against this agent's grants first (an unauthorized caller learns nothing " +
+		"about which functions exist); then the function runs in the home directory, with the " +
+		"payload on stdin and the environment of serve (without its N2N_ variables, the passphrase " +
+		"among them) plus N2N_CALLER, N2N_FUNCTION, N2N_ACCESS, N2N_GRANT, N2N_TAG and N2N_HOME.",
+	"Exit status 0: what it wrote on stdout (up to 16 MiB) is the reply, status ok. Any other exit " +
+		"status: handler_error, with the last 2 KiB of its stderr as the error text (the caller " +
+		"exits 9 and shows the last line). A name with no function: not_found; a file there that " +
+		"is not executable: handler_error, saying so (both exit 9 at the caller).",
+	"The deadline is the caller's --timeout: when it passes, the function's whole process group " +
+		"(it and every child it started) is killed with SIGKILL and the caller gets timeout (exit 6). " +
+		"At most --concurrency functions run at once; a call over that is answered busy (exit 9).",
+	"A message (n2n send) runs the function receive when it exists, whoever sent it, one message " +
+		"of a session after the other; its stdout is the reply. Without receive the message goes " +
+		"to the inbox and the reply is a receipt, \"delivered to AGENT\".",
+}
+
+// handlerHelp is handlerContract and handlerVars for serve's help.
+func handlerHelp() string {
+	var b strings.Builder
+	b.WriteString("FUNCTION HANDLERS\n\n")
+	for _, p := range handlerContract {
+		b.WriteString(wrapText(p, 78))
+		b.WriteString("\n\n")
+	}
+	for _, v := range handlerVars {
+		text := strings.ReplaceAll(wrapText(v[1], 78-16), "\n", "\n"+strings.Repeat(" ", 16))
+		fmt.Fprintf(&b, "  %-13s %s\n", v[0], text)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// wrapText breaks s into lines of at most width characters.
+func wrapText(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(s) {
+		if n > 0 && n+1+len([]rune(w)) > width {
+			b.WriteString("\n")
+			n = 0
+		} else if n > 0 {
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(w)
+		n += len([]rune(w))
+	}
+	return b.String()
+}
+
+// environment is every variable n2n reads.
+var environment = [][2]string{
+	{"N2N_HOME", "the agent home, as --home (default $XDG_DATA_HOME/n2n, or ~/.local/share/n2n)"},
+	{"N2N_PASSPHRASE", "the passphrase of an encrypted home, for scripts (never give it in argv)"},
+	{"N2N_BOOTSTRAP", "DHT bootstrap peers, as --bootstrap: multiaddrs with /p2p/, comma-separated"},
+	{"N2N_DEBUG", "1: as --debug, errors show every detail below them (and serve logs dropped sessions)"},
+	{"NO_COLOR", "set: no colour on a terminal (unless --color always)"},
+	{"TERM", "dumb: no colour"},
+	{"XDG_DATA_HOME", "where the default home lies"},
+}
+
+// files is what a home holds.
+var files = [][2]string{
+	{"$XDG_DATA_HOME/n2n", "the default home (~/.local/share/n2n when XDG_DATA_HOME is unset); mode 0700, files 0600"},
+	{"<home>/db/", "the Badger store: the identity, the source chain, the inbox, the audit log and the address book; encrypted unless the home was made with init --no-passphrase"},
+	{"<home>/kdf", "the Argon2id parameters and salt of an encrypted home"},
+	{"<home>/lock", "held by the one process that writes the home"},
+	{"<home>/functions/NAME", "the function handler NAME (see FUNCTION HANDLERS)"},
+	{"<home>/n2n.sock", "the daemon's local socket: while it answers, the home's other commands run in the daemon"},
+	{"<home>/n2n.pid", "the daemon's process ID"},
+	{"<home>/serve.log", "what serve --detach prints"},
+}
+
+// outputForms describes the three renderings and the diagnostics.
+var outputForms = []string{
+	"On a terminal, n2n prints styled text and tables with relative times. In a pipe it prints " +
+		"tab-separated lines, one record per line, columns in a fixed order, no header. With --json " +
+		"it prints one JSON object per line. An empty list prints nothing and exits 0.",
+	"Times in JSON and in tab-separated lines are RFC 3339 in UTC with microseconds, e.g. " +
+		"2026-12-02T06:41:07.123456Z. send and call print the reply exactly as the other agent " +
+		"sent it; with --json, {\"status\",\"reply\"}, the reply as text when it is UTF-8, else in " +
+		"base64 with \"encoding\":\"base64\".",
+	"Diagnostics go to stderr as one line, n2n: error: …, and where one helps a line n2n: hint: …. " +
+		"What another agent answered is marked as its reply (uhCAk… replied: …). With --debug every " +
+		"layer of the error follows on n2n: debug: lines. With --json the error is one object on " +
+		"stderr: {\"type\":\"error\",\"code\":N,\"message\":…,\"hint\":…}, with \"detail\" under --debug.",
+}
+
+// jsonFields lists, per command, the fields of its --json objects (more may
+// be added; a field ending in ? is present only sometimes). They are part of
+// the contract; TestJSONFieldsAreDocumented checks them against the output.
+var jsonFields = []struct {
+	command string
+	fields  []string
+}{
+	{"init", []string{"agent_id", "peer_id"}},
+	{"id", []string{"agent_id", "peer_id", "addrs"}},
+	{"commit", []string{"hash", "entry_hash"}},
+	{"chain log, chain export", []string{"seq", "hash", "prev", "timestamp", "author", "type", "entry_type", "entry_hash", "target", "signature"}},
+	{"chain show", []string{"seq", "hash", "prev", "timestamp", "author", "type", "entry_type", "entry_hash", "target", "signature", "entry?", "entry_encoding?"}},
+	{"chain verify", []string{"ok", "actions", "head"}},
+	{"serve", []string{"type", "time", "from", "message?", "encoding?", "text?"}},
+	{"status", []string{"agent_id", "pid", "addrs", "peers", "dht_peers"}},
+	{"send, call", []string{"status", "reply", "encoding?"}},
+	{"inbox", []string{"time", "from", "message", "encoding?"}},
+	{"resolve", []string{"agent_id", "addrs", "source"}},
+	{"ping", []string{"agent_id", "seq", "rtt_ms", "source"}},
+	{"peers", []string{"agent_id", "addrs", "last_ok", "expires"}},
+	{"grant, grants", []string{"grant_id", "access", "functions", "assignees", "tag", "revoked", "created", "ticket?"}},
+	{"claim add", []string{"claim_id"}},
+	{"claims", []string{"claim_id", "grantor", "functions", "access", "tag", "added"}},
+	{"audit", []string{"time", "caller", "function", "access", "grant_id", "outcome", "duration_ms"}},
+	{"version", []string{"version", "go"}},
+	{"help exit-codes", []string{"code", "meaning"}},
+	{"errors (stderr)", []string{"type", "code", "message", "hint?", "detail?"}},
+}
+
+// ManSection is a section of the man page beyond the commands: a title and
+// its text in the markdown that go-md2man reads.
+type ManSection struct {
+	Title, Body string
+}
+
+// ManSections are the man page's sections after COMMANDS, in order.
+func ManSections() []ManSection {
+	var handlers strings.Builder
+	for _, p := range handlerContract {
+		handlers.WriteString(mdEscape(p) + "\n\n")
+	}
+	handlers.WriteString(definitions(handlerVars))
+
+	var out strings.Builder
+	for _, p := range outputForms {
+		out.WriteString(mdEscape(p) + "\n\n")
+	}
+	out.WriteString("The fields of each command's JSON objects (more may be added; those marked ? appear only sometimes):\n\n")
+	for _, j := range jsonFields {
+		fmt.Fprintf(&out, "**%s**\n: %s\n\n", mdEscape(j.command), mdEscape(strings.Join(j.fields, ", ")))
+	}
+
+	var exit strings.Builder
+	for _, x := range exitCodeTable {
+		fmt.Fprintf(&exit, "**%d**\n: %s\n\n", x.code, mdEscape(x.meaning))
+	}
+	return []ManSection{
+		{"FUNCTION HANDLERS", handlers.String()},
+		{"OUTPUT", out.String()},
+		{"ENVIRONMENT", definitions(environment)},
+		{"FILES", definitions(files)},
+		{"EXIT STATUS", "Scripts may rely on these; any other status is a failure.\n\n" + exit.String()},
+	}
+}
+
+func definitions(rows [][2]string) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "**%s**\n: %s\n\n", mdEscape(r[0]), mdEscape(r[1]))
+	}
+	return b.String()
+}
