@@ -81,8 +81,13 @@ func TestBytesAndTime(t *testing.T) {
 	if Relative(now.Add(-5*time.Minute), now) != "5 minutes ago" || Relative(now, now) != "just now" {
 		t.Fatal("relative")
 	}
+	// One form in pipes and JSON: RFC 3339, UTC, microseconds always shown.
 	o, _, _ := newTest(t, false, "never")
-	if o.Time(now, now) != "2026-01-02T03:04:05Z" {
+	if o.Time(now, now) != "2026-01-02T03:04:05.000000Z" {
 		t.Fatal(o.Time(now, now))
+	}
+	paris := time.FixedZone("CET", 3600)
+	if s := TimeText(time.Date(2026, 1, 2, 4, 4, 5, 123456789, paris)); s != "2026-01-02T03:04:05.123456Z" {
+		t.Fatal(s)
 	}
 }
