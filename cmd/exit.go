@@ -120,7 +120,7 @@ func classifyBase(err error) (int, string) {
 	case errors.Is(err, errNoPassphrase):
 		return exitAuth, "set N2N_PASSPHRASE or use --passphrase-file, or run on a terminal to be asked"
 	case errors.Is(err, chain.ErrWrongKey):
-		return exitAuth, ""
+		return exitAuth, "check N2N_PASSPHRASE or --passphrase-file (the home's passphrase was set by n2n init)"
 	case errors.Is(err, chain.ErrNoIdentity):
 		return exitNotFound, "create one with 'n2n init' (or point --home / N2N_HOME at an existing home)"
 	case errors.Is(err, chain.ErrAmbiguous):

@@ -37,7 +37,7 @@ func (e *env) openHome(ctx context.Context, readOnly bool) (c *chain.Chain, done
 	defer clear(key)
 	c, err = chain.Open(ctx, e.home, chain.Options{ReadOnly: readOnly, EncryptionKey: key, LockTimeout: e.timeout})
 	if errors.Is(err, chain.ErrWrongKey) {
-		return nil, nil, fmt.Errorf("wrong passphrase for %s: %w", e.home, err)
+		return nil, nil, fmt.Errorf("%w for %s", chain.ErrWrongKey, e.home)
 	}
 	if err != nil {
 		return nil, nil, err
