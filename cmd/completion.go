@@ -99,8 +99,7 @@ func flagNames(flags []cli.Flag) []string {
 // is a directory (placeholder DIR) or a file (FILE).
 func valueFlags(app *cli.App) (takes, dirs, files []string) {
 	seen := map[string]bool{}
-	var add func(flags []cli.Flag)
-	add = func(flags []cli.Flag) {
+	add := func(flags []cli.Flag) {
 		for _, f := range flags {
 			d := docOf(f)
 			for _, n := range d.names {
