@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"testing"
 
@@ -63,6 +64,8 @@ func TestClassify(t *testing.T) {
 		{wrap(chain.ErrBusy), exitError},
 		{wrap(caps.ErrRevoked), exitError},
 		{withHint(errors.New("x"), exitUnreachable, "h"), exitUnreachable},
+		{&rpc.StatusError{Status: "a-status-of-a-later-version"}, exitRemote},
+		{wrap(fs.ErrPermission), exitError},
 	} {
 		if got, _ := classify(c.err); got != c.code {
 			t.Errorf("classify(%v) = %d, want %d", c.err, got, c.code)

@@ -1,0 +1,54 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/peers"
+	"github.com/n2n-dev/n2n/rpc"
+)
+
+// TestSummary: whatever error arrives, a person reads one line without
+// package prefixes; what another agent said is marked as its reply.
+func TestSummary(t *testing.T) {
+	id, err := keys.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := id.Public()
+	who := short(agent.String())
+	refused := &net.OpError{Op: "dial", Net: "tcp4", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 35363},
+		Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("caps: grant uhCkkAAAA: not found"), "grant uhCkkAAAA: not found"},
+		{fmt.Errorf("rpc: peers: chain: lock: %w", os.ErrPermission), "lock: permission denied"},
+		{errors.New("first line: all dials failed\n  * [/ip4/1.2.3.4/tcp/1] refused"), "first line: all dials failed"},
+		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusUnauthorized, Msg: "unauthorized"}}, who + " replied: unauthorized"},
+		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusHandlerError, Msg: "opening\ndatabase locked\n"}}, who + " replied: handler failed: database locked"},
+		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusHandlerError, Msg: "\x1b[31mred\x1b[0m\tand a tab"}}, who + ` replied: handler failed: \x1b[31mred\x1b[0m\tand a tab`},
+		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusHandlerError, Msg: strings.Repeat("x", 5000)}}, who + " replied: handler failed: " + strings.Repeat("x", remoteMax) + "…"},
+		{&agentError{agent, &rpc.StatusError{Status: "teapot", Msg: "short and stout"}}, who + " replied: teapot: short and stout"},
+		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusNotFound, Msg: `no function "x"`}}, who + ` replied: not found: no function "x"`},
+		{&agentError{agent, fmt.Errorf("peers: connect: %w: %w", peers.ErrUnreachable, fmt.Errorf("failed to dial: %w", refused))}, "cannot reach " + who + ": 127.0.0.1:35363 refused the connection"},
+		{&agentError{agent, fmt.Errorf("peers: %w: dial: %w", peers.ErrUnreachable, context.DeadlineExceeded)}, "cannot reach " + who + ": no address answered before --dial-timeout"},
+		{&agentError{agent, fmt.Errorf("peers: dht: %w: no bootstrap peers for a DHT lookup", peers.ErrUnreachable)}, "cannot reach " + who + ": no bootstrap peers for a DHT lookup"},
+		{&agentError{agent, fmt.Errorf("peers: %w: %w", peers.ErrUnreachable, peers.ErrWrongPeer)}, "another agent answered at " + who + "'s address"},
+		{&agentError{agent, fmt.Errorf("%w (1s)", rpc.ErrTimeout)}, who + " did not reply: no reply before the deadline (1s)"},
+		{withHint(&agentError{agent, rpc.ErrAuth}, 0, "h"), "could not authenticate " + who + ": authentication failed"},
+		{errors.Join(fmt.Errorf("delivering: %w", &agentError{agent, &rpc.StatusError{Status: rpc.StatusBusy}}), errors.New("other")), who + " replied: busy"},
+	} {
+		if got := summary(c.err); got != c.want {
+			t.Errorf("summary(%q)\n got %q\nwant %q", c.err, got, c.want)
+		}
+	}
+}
