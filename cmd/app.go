@@ -122,7 +122,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-daemon", Usage: "do not use a running 'n2n serve'; open the home directly"},
 		&cli.StringFlag{Name: "passphrase-file", Usage: "read the home's passphrase from `FILE` (N2N_PASSPHRASE holds the passphrase itself)"},
 		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour `WHEN`: auto, always or never (NO_COLOR is honoured)"},
-		&cli.BoolFlag{Name: "debug", Usage: "show errors with every detail below them", EnvVars: []string{"N2N_DEBUG"}},
+		&cli.BoolFlag{Name: "debug", Usage: "show errors with every detail below them (also N2N_DEBUG=1)"},
 		&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help (of the command it follows: n2n chain log --help)"},
 		&cli.BoolFlag{Name: "version", Usage: "print the version of n2n"},
 	}
@@ -197,7 +197,7 @@ func newApp(e *env) *cli.App {
 
 func (e *env) setup(c *cli.Context) error {
 	var err error
-	e.debug = c.Bool("debug")
+	e.debug = c.Bool("debug") || debugFromEnv()
 	if e.io, err = output.NewTTY(e.stdin, e.stdout, e.stderr, e.stdoutTTY, c.Bool("json"), c.String("color")); err != nil {
 		return usagef("%v", err)
 	}
@@ -270,10 +270,12 @@ func hoistGlobals(args []string, flags []cli.Flag) []string {
 	return append(front, rest...)
 }
 
-// debugFromEnv is --debug for when the flags could not be parsed.
+// debugFromEnv reports whether N2N_DEBUG asks for --debug: set, and not
+// 0 or false.
 func debugFromEnv() bool {
-	v, err := strconv.ParseBool(os.Getenv("N2N_DEBUG"))
-	return err == nil && v
+	v := os.Getenv("N2N_DEBUG")
+	on, err := strconv.ParseBool(v)
+	return v != "" && (err != nil || on)
 }
 
 func defaultHome() string {

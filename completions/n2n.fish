@@ -32,7 +32,7 @@ complete -c n2n -l bootstrap -x -d 'DHT bootstrap peer ADDR (multiaddr with /p2p
 complete -c n2n -l no-daemon -d 'do not use a running \'n2n serve\'; open the home directly'
 complete -c n2n -l passphrase-file -r -F -d 'read the home\'s passphrase from FILE (N2N_PASSPHRASE holds the passphrase itself)'
 complete -c n2n -l color -x -d 'colour WHEN: auto, always or never (NO_COLOR is honoured)'
-complete -c n2n -l debug -d 'show errors with every detail below them'
+complete -c n2n -l debug -d 'show errors with every detail below them (also N2N_DEBUG=1)'
 complete -c n2n -l help -s h -d 'show help (of the command it follows: n2n chain log --help)'
 complete -c n2n -l version -d 'print the version of n2n'
 complete -c n2n -n '__n2n_at \'\'' -a 'init' -d 'create this home\'s identity and the genesis of its source chain'
