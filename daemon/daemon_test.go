@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -125,8 +126,16 @@ func TestFunctionsBusyAndTimeout(t *testing.T) {
 		t.Fatalf("fail: %+v", r)
 	}
 	r = d.Functions.Run(context.Background(), &Invocation{Function: "nope"})
-	if r.Status != rpc.StatusNotFound {
+	if r.Status != rpc.StatusNotFound || r.Error != `no function "nope"` {
 		t.Fatalf("nope: %+v", r)
+	}
+	// A file that is there but cannot run is not "no function": its owner
+	// has something to fix.
+	os.MkdirAll(d.Functions.Dir, 0o700)
+	os.WriteFile(filepath.Join(d.Functions.Dir, "draft"), []byte("#!/bin/sh\necho hi\n"), 0o644)
+	r = d.Functions.Run(context.Background(), &Invocation{Function: "draft"})
+	if r.Status != rpc.StatusHandlerError || r.Error != "function draft exists but is not an executable file" {
+		t.Fatalf("draft: %+v", r)
 	}
 	// Four slots: a fifth concurrent call is busy.
 	results := make(chan rpc.Status, 5)

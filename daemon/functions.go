@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,27 +52,39 @@ func NewFunctions(home string, fixed map[string]string, limit int, env []string)
 	return &Functions{Dir: filepath.Join(home, "functions"), Fixed: fixed, Home: home, Env: clean, sem: make(chan struct{}, limit)}
 }
 
-// Has reports whether a function of this name exists.
+// Has reports whether a function of this name exists and can run.
 func (f *Functions) Has(name string) bool {
-	_, ok := f.command(name)
-	return ok
+	_, err := f.command(name)
+	return err == nil
 }
 
-func (f *Functions) command(name string) ([]string, bool) {
+// What command finds instead of a function to run: no function of that
+// name (not_found), or a file of that name that cannot be run (the callee's
+// owner has something to fix: handler_error).
+var (
+	errNoFunction    = errors.New("no function")
+	errNotExecutable = errors.New("not executable")
+)
+
+func (f *Functions) command(name string) ([]string, error) {
 	if !ValidFunctionName(name) {
-		return nil, false
+		return nil, errNoFunction
 	}
 	if c, ok := f.Fixed[name]; ok {
 		if argv, plain := plainCommand(c); plain {
-			return argv, true // what the shell would run, without the shell
+			return argv, nil // what the shell would run, without the shell
 		}
-		return []string{"/bin/sh", "-c", c}, true
+		return []string{"/bin/sh", "-c", c}, nil
 	}
 	p := filepath.Join(f.Dir, name)
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-		return []string{p}, true
+	fi, err := os.Stat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, errNoFunction
+	case err != nil, !fi.Mode().IsRegular(), fi.Mode()&0o111 == 0:
+		return nil, errNotExecutable
 	}
-	return nil, false
+	return []string{p}, nil
 }
 
 // plainCommand splits a --fn command into its words when the shell would do
@@ -113,8 +126,11 @@ const stderrTail = 2 << 10
 // when Limit handlers are already running, timeout when ctx ended first (the
 // handler's whole process group is killed).
 func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
-	argv, ok := f.command(inv.Function)
-	if !ok {
+	argv, err := f.command(inv.Function)
+	switch {
+	case errors.Is(err, errNotExecutable):
+		return rpc.Response{Status: rpc.StatusHandlerError, Error: fmt.Sprintf("function %s exists but is not an executable file", inv.Function)}
+	case err != nil:
 		return rpc.Response{Status: rpc.StatusNotFound, Error: fmt.Sprintf("no function %q", inv.Function)}
 	}
 	select {
@@ -146,7 +162,6 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 	pgid := cmd.Process.Pid
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	var err error
 	select {
 	case err = <-done:
 		// Children it left behind do not outlive the call.
