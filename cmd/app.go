@@ -65,7 +65,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 	}
 	if e.io == nil { // flags were never parsed: plain diagnostics
 		e.io, _ = output.New(e.stdin, e.stdout, e.stderr, false, "never")
-		e.debug = debugFromEnv()
+		e.debug = e.daemon == nil && debugFromEnv()
 	}
 	var detail string
 	if e.debug {
@@ -197,7 +197,9 @@ func newApp(e *env) *cli.App {
 
 func (e *env) setup(c *cli.Context) error {
 	var err error
-	e.debug = c.Bool("debug") || debugFromEnv()
+	// A forwarded command has --debug in its arguments when the client's
+	// environment asked for it (maybeForward); the daemon's own does not count.
+	e.debug = c.Bool("debug") || e.daemon == nil && debugFromEnv()
 	if e.io, err = output.NewTTY(e.stdin, e.stdout, e.stderr, e.stdoutTTY, c.Bool("json"), c.String("color")); err != nil {
 		return usagef("%v", err)
 	}

@@ -39,7 +39,11 @@ func (e *env) maybeForward(c *cli.Context) error {
 	if _, err := os.Stat(e.socket()); err != nil {
 		return nil
 	}
-	req := &localsock.Request{Args: e.args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, StdinTTY: e.stdinTTY, Env: map[string]string{}}
+	args := e.args
+	if e.debug && !c.Bool("debug") { // N2N_DEBUG: the daemon does not see this environment
+		args = append([]string{args[0], "--debug"}, args[1:]...)
+	}
+	req := &localsock.Request{Args: args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, StdinTTY: e.stdinTTY, Env: map[string]string{}}
 	for _, k := range []string{"NO_COLOR", "TERM"} {
 		if v, ok := os.LookupEnv(k); ok {
 			req.Env[k] = v

@@ -73,7 +73,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		return withHint(fmt.Errorf("a daemon is already serving %s", e.home), exitError, "'n2n status' describes it, 'n2n stop' stops it")
 	}
 	if o.detach {
-		return e.detach(ctx)
+		return e.detach(ctx, o.addrFile)
 	}
 	c, done, err := e.openHome(ctx, false)
 	if err != nil {
@@ -93,7 +93,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	env := handlerEnv()
 	d := daemon.New(c, node, daemon.NewFunctions(e.home, o.fns, o.concurrency, env))
 	d.AcceptClaims = !o.noAcceptClaims
-	if os.Getenv("N2N_DEBUG") != "" {
+	if e.debug {
 		d.Debug = func(format string, args ...any) { e.io.Info("n2n: debug: "+format, args...) }
 	}
 	events, unsubscribe := d.Events.Subscribe()
@@ -190,8 +190,9 @@ func (e *env) daemonAnswers() bool {
 
 // detach starts "n2n serve" (these flags, without --detach) in the
 // background, with its output in <home>/serve.log, and returns once its
-// socket answers — or with its log's last lines if it exits first.
-func (e *env) detach(ctx context.Context) error {
+// socket answers and its --addr-file (if any) is written — or with its
+// log's last lines if it exits first.
+func (e *env) detach(ctx context.Context, addrFile string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -228,6 +229,10 @@ func (e *env) detach(ctx context.Context) error {
 		child.Env = append(os.Environ(), "N2N_PASSPHRASE="+string(pass))
 		clear(pass)
 	}
+	if addrFile != "" {
+		addrFile = e.path(addrFile)
+		os.Remove(addrFile) // an old one must not pass for the new daemon's
+	}
 	if err := child.Start(); err != nil {
 		return err
 	}
@@ -248,7 +253,7 @@ func (e *env) detach(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 		}
-		if e.daemonAnswers() {
+		if e.daemonAnswers() && (addrFile == "" || exists(addrFile)) {
 			e.io.Info("n2n: daemon started (pid %d, log %s)", child.Process.Pid, logPath)
 			child.Process.Release()
 			return nil
@@ -256,6 +261,11 @@ func (e *env) detach(ctx context.Context) error {
 	}
 	child.Process.Signal(syscall.SIGTERM)
 	return errors.New("the daemon did not become ready before --timeout")
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (e *env) storeEncrypted() bool {
