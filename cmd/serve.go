@@ -161,20 +161,20 @@ func (e *env) printEvent(ev daemon.Event) {
 	case ev.Kind == "message" && ev.Message != nil:
 		if e.io.Mode == output.JSON {
 			text, enc := output.Bytes(ev.Message.Body)
-			v := map[string]any{"type": "message", "time": ev.Time.UTC().Format(time.RFC3339Nano), "from": ev.From.String(), "message": text}
+			v := map[string]any{"type": "message", "time": output.TimeText(ev.Time), "from": ev.From.String(), "message": text}
 			if enc != "" {
 				v["encoding"] = enc
 			}
 			e.io.JSONLine(v)
 			return
 		}
-		e.io.Println("message\t" + ev.Time.UTC().Format(time.RFC3339) + "\t" + ev.From.String() + "\t" + oneLine(ev.Message.Body))
+		e.io.Println("message\t" + output.TimeText(ev.Time) + "\t" + ev.From.String() + "\t" + oneLine(ev.Message.Body))
 	default:
 		if e.io.Mode == output.JSON {
-			e.io.JSONLine(map[string]any{"type": ev.Kind, "time": ev.Time.UTC().Format(time.RFC3339Nano), "from": ev.From.String(), "text": ev.Text})
+			e.io.JSONLine(map[string]any{"type": ev.Kind, "time": output.TimeText(ev.Time), "from": ev.From.String(), "text": ev.Text})
 			return
 		}
-		e.io.Println(ev.Kind + "\t" + ev.Time.UTC().Format(time.RFC3339) + "\t" + ev.From.String() + "\t" + ev.Text)
+		e.io.Println(ev.Kind + "\t" + output.TimeText(ev.Time) + "\t" + ev.From.String() + "\t" + ev.Text)
 	}
 }
 
