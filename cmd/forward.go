@@ -30,7 +30,7 @@ type forwarded struct{ code int }
 func (f *forwarded) Error() string { return "forwarded" }
 
 // maybeForward runs the command in the home's daemon when one is up
-// (DESIGN §1): same stdout, same exit status, no lock error.
+// (see the README): same stdout, same exit status, no lock error.
 func (e *env) maybeForward(c *cli.Context) error {
 	name := c.Args().First()
 	if e.daemon != nil || e.noDaemon || local[name] {
