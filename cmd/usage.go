@@ -208,6 +208,8 @@ func (a arity) check(path string, args []string) error {
 	switch {
 	case a.max == 0 && len(args) > 0:
 		return fmt.Errorf("%s takes no arguments (got %q)", path, args[0])
+	case a.max > 0 && len(args) > a.max && len(args[a.max]) > 1 && strings.HasPrefix(args[a.max], "-"):
+		return fmt.Errorf("unexpected argument %q: a command's options go before its arguments", args[a.max])
 	case a.max > 0 && len(args) > a.max:
 		return fmt.Errorf("unexpected argument %q: %s takes %d at most", args[a.max], path, a.max)
 	case len(args) < a.min && len(a.words) == a.min:
