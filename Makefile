@@ -6,7 +6,7 @@ export CGO_ENABLED := 0
 LDFLAGS  := -s -w -X github.com/n2n-dev/n2n/cmd.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 FUZZTIME ?= 10s
 
-.PHONY: all build test unit e2e fuzz bench lint completions man docs check demo install clean
+.PHONY: all build test unit e2e fuzz bench lint completions man docs vectors check demo install clean
 
 all: build
 
@@ -44,6 +44,10 @@ lint:
 
 docs completions man:
 	$(GO) run ./tools/gendocs .
+
+# The protocol's test vectors (PROTOCOL.md); go test checks them.
+vectors:
+	$(GO) run ./tools/genvectors testdata
 
 # Generated files must match what the code generates.
 check: lint test

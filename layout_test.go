@@ -37,6 +37,10 @@ var allowed = map[string][]string{
 	"tools/gendocs": {"cmd"},
 	// Helpers of the packages above, importing none of them.
 	"internal/detcbor": {},
+	// The protocol's test vectors: made and checked with the packages that
+	// implement each part of the protocol.
+	"internal/vectors": {"keys", "noiseproto", "caps", "peers"},
+	"tools/genvectors": {"internal/vectors"},
 }
 
 // onlyIn says which project package alone may import a third-party prefix
