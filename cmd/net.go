@@ -118,8 +118,8 @@ func (e *env) start(ctx context.Context, h *netHome, to keys.PublicKey, req *rpc
 			err := withHint(errSelfNoDaemon, exitUnreachable, "start it with 'n2n serve --detach'")
 			return func() (rpc.Response, error) { return rpc.Response{}, err }
 		}
-		req.Deadline = time.Now().Add(e.timeout).UnixMicro()
-		cctx, cancel := context.WithDeadline(ctx, req.DeadlineTime())
+		req.SetTimeout(e.timeout)
+		cctx, cancel := context.WithTimeout(ctx, req.TimeoutDuration())
 		defer cancel()
 		resp := e.daemon.Dispatch(cctx, rpc.NewIncoming(to, *req))
 		return func() (rpc.Response, error) { return resp, agentErr(to, resp.Err()) }

@@ -221,7 +221,7 @@ func TestAuditAfterReply(t *testing.T) {
 	for i := range 20 {
 		resp := d.Dispatch(context.Background(), rpc.NewIncoming(self, rpc.Request{
 			ID: uint64(i + 1), Kind: rpc.KindCall, Function: "echo", Payload: []byte("x"),
-			Deadline: time.Now().Add(10 * time.Second).UnixMicro()}))
+			Timeout: 10_000_000}))
 		if resp.Status != rpc.StatusOK {
 			t.Fatalf("call: %+v", resp)
 		}

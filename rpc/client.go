@@ -31,8 +31,8 @@ type Client struct {
 }
 
 // Client returns a client of the endpoint with these timeouts: dialTimeout
-// bounds resolution and connection, timeout the call once connected (it
-// becomes the request's deadline).
+// bounds resolution and connection, timeout the call (what remains of it
+// once connected is the request's timeout).
 func (e *Endpoint) Client(dialTimeout, timeout time.Duration) *Client {
 	return &Client{endpoint: e, dialTimeout: dialTimeout, timeout: timeout}
 }
@@ -59,40 +59,42 @@ func (c *Client) Do(ctx context.Context, to keys.PublicKey, req *Request) (Respo
 
 // Call is a request on its way (Client.Go).
 type Call struct {
-	ctx     context.Context
-	client  *Client
-	req     *Request
-	session *clientSession
-	answer  chan Response
-	src     peers.Source
-	resp    Response
-	err     error
-	done    bool
+	ctx      context.Context
+	client   *Client
+	req      *Request
+	deadline time.Time // the caller's, on its own clock
+	session  *clientSession
+	answer   chan Response
+	src      peers.Source
+	resp     Response
+	err      error
+	done     bool
 }
 
 // Go sends req to `to` as Do does, but returns once req is written on the
 // session: requests started one after the other from one goroutine reach
-// the callee in that order. Wait gives the response.
+// the callee in that order. Wait gives the response. The request's timeout
+// is what remains of the client's when it is sent (the callee counts it
+// from then, on its own clock).
 func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call {
 	call := &Call{ctx: ctx, client: c, req: req}
 	if len(req.Payload) > MaxPayload {
 		call.err = ErrTooLarge
 		return call
 	}
-	deadline := time.Now().Add(c.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	call.deadline = time.Now().Add(c.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(call.deadline) {
+		call.deadline = d
 	}
 	if req.ID == 0 {
 		req.ID = nextID()
 	}
-	req.Deadline = deadline.UnixMicro()
 	for {
 		call.src = peers.SourceConnected
 		cs, fresh, err := c.endpoint.pool.get(ctx, to, func() (*clientSession, error) {
 			var cs *clientSession
 			var err error
-			cs, call.src, err = c.dial(ctx, to, deadline)
+			cs, call.src, err = c.dial(ctx, to, call.deadline)
 			return cs, err
 		})
 		if err != nil {
@@ -102,6 +104,12 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 			}
 			return call
 		}
+		left := time.Until(call.deadline)
+		if left <= 0 {
+			call.err = fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
+			return call
+		}
+		req.SetTimeout(left)
 		answer, sent, err := cs.send(req)
 		if !sent && !fresh {
 			continue // the kept session had ended: nothing was sent, dial again
@@ -114,7 +122,7 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 // Wait waits for the response to the call's request; see Do.
 func (call *Call) Wait() (Response, peers.Source, error) {
 	if call.err == nil && !call.done {
-		call.resp, call.err = call.session.wait(call.ctx, call.req, call.answer)
+		call.resp, call.err = call.session.wait(call.ctx, call.req.ID, call.answer, call.deadline)
 		if errors.Is(call.err, ErrTimeout) {
 			call.err = fmt.Errorf("%w (%v)", ErrTimeout, call.client.timeout)
 		}

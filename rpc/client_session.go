@@ -90,10 +90,9 @@ func (c *clientSession) send(req *Request) (answer chan Response, sent bool, err
 	err = c.w.write(func() []byte {
 		if !c.signed {
 			c.signed = true
-			return sealRequest(c.id, c.s.HandshakeHash(), req)
+			return SealRequest(c.id, c.s.HandshakeHash(), req)
 		}
-		b, _ := appendRequest(make([]byte, 0, 64+len(req.Payload)+len(req.Secret)), req, true)
-		return b
+		return EncodeRequest(req)
 	}, busy)
 	if err != nil {
 		c.end(err)
@@ -103,11 +102,11 @@ func (c *clientSession) send(req *Request) (answer chan Response, sent bool, err
 	return answer, true, nil
 }
 
-// wait waits for the answer to req, sent on answer, until req's deadline
-// and replyGrace more, or until ctx ends.
-func (c *clientSession) wait(ctx context.Context, req *Request, answer chan Response) (Response, error) {
-	defer c.forget(req.ID)
-	wait := time.NewTimer(time.Until(req.DeadlineTime().Add(replyGrace)))
+// wait waits for the answer to request id, sent on answer, until the
+// caller's deadline for it and replyGrace more, or until ctx ends.
+func (c *clientSession) wait(ctx context.Context, id uint64, answer chan Response, deadline time.Time) (Response, error) {
+	defer c.forget(id)
+	wait := time.NewTimer(time.Until(deadline.Add(replyGrace)))
 	defer wait.Stop()
 	select {
 	case resp := <-answer:

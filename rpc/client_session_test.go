@@ -35,7 +35,7 @@ func TestPipelined(t *testing.T) {
 				wrongCaller.Store(true)
 			}
 			return echo(&calls)(ctx, in)
-		}))
+		}), time.Now)
 	}()
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
@@ -49,7 +49,7 @@ func TestPipelined(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			msg := fmt.Sprint("m", i)
-			resp, _, err := cn.do(context.Background(), &Request{ID: uint64(i + 1), Kind: KindSend, Payload: []byte(msg), Deadline: deadline()})
+			resp, _, err := cn.do(context.Background(), &Request{ID: uint64(i + 1), Kind: KindSend, Payload: []byte(msg), Timeout: tenSeconds})
 			if err == nil && (resp.ID != uint64(i+1) || string(resp.Payload) != "ack:"+msg) {
 				err = fmt.Errorf("request %d got %+v", i+1, resp)
 			}
@@ -78,14 +78,14 @@ func TestLargeFrames(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls))
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
 	var reqs []*Request
 	for i, size := range []int{3 << 20, 10, maxBatch, maxBatch + 1, 1} {
 		p := make([]byte, size)
 		for j := range p {
 			p[j] = byte(i + j)
 		}
-		reqs = append(reqs, &Request{ID: uint64(i + 1), Kind: KindSend, Payload: p, Deadline: deadline()})
+		reqs = append(reqs, &Request{ID: uint64(i + 1), Kind: KindSend, Payload: p, Timeout: tenSeconds})
 	}
 	resps, err := exchange(c, caller, callee.Public(), reqs...)
 	if err != nil {
@@ -108,12 +108,12 @@ func TestUnansweredEndsSession(t *testing.T) {
 	go serve(context.Background(), s, callee, nil, dispatchFunc(func(context.Context, *Incoming) Response {
 		<-stuck // a callee that never answers
 		return Response{Status: StatusOK}
-	}))
+	}), time.Now)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: time.Now().Add(100 * time.Millisecond).UnixMicro()})
+	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Timeout: 100_000})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err %v", err)
 	}

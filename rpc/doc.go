@@ -1,10 +1,10 @@
-// Package rpc is the wire protocol between agents (DESIGN §6): the request
-// and response messages, the sessions that carry them on both sides, and
-// the client with its pool of sessions.
+// Package rpc is the wire protocol between agents (PROTOCOL.md §5-§9): the
+// request and response messages, the sessions that carry them on both sides,
+// and the client with its pool of sessions.
 //
 // A session is one Noise IK session (noiseproto) on one libp2p stream, and
 // carries many requests. The first transport message is the signed request
-// of DESIGN §6: it binds the session to the caller's agent key and to this
+// (PROTOCOL.md §5.3): it binds the session to the caller's agent key and to this
 // handshake (signed.go). Every later request is a plain request encoding:
 // each transport message is authenticated by keys only the session's two
 // ends hold, and numbered, so it can be neither forged nor replayed, and a
@@ -17,6 +17,14 @@
 // An Endpoint is one agent's end: Endpoint.Serve answers a session with a
 // Dispatcher (the daemon), Endpoint.Client makes requests on the sessions
 // the endpoint keeps, one per agent (pool.go).
+//
+// A request carries how long the caller allows, which the callee counts on
+// its own clock from the request's arrival: no wall-clock time crosses the
+// wire, so agents with unsynchronised clocks work together. Messages follow
+// the version rule of PROTOCOL.md §12: fields under extension keys a
+// decoder does not know are kept aside (Extension), core keys it does not
+// know make a message malformed, an unknown request kind is answered
+// bad_request, and an unknown status is the caller's to report.
 //
 // Nothing here prints or exits, and rpc knows nothing of capabilities, the
 // chain or handlers: the Dispatcher does. Endpoint and Client are safe for

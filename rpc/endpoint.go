@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/peers"
@@ -32,7 +33,7 @@ type Endpoint struct {
 // deadline, if the caller set one. An error means the session was dropped:
 // bad network input, which gets no detailed answer.
 func (e *Endpoint) Serve(ctx context.Context, rw io.ReadWriter, d Dispatcher) error {
-	return serve(ctx, rw, e.ID, e.static.get(e.ID), d)
+	return serve(ctx, rw, e.ID, e.static.get(e.ID), d, time.Now)
 }
 
 // ZeroKeys zeroes the Noise static key pair the endpoint made from ID and

@@ -52,16 +52,18 @@ func echo(calls *atomic.Int32) dispatchFunc {
 	}
 }
 
-func deadline() int64 { return time.Now().Add(10 * time.Second).UnixMicro() }
+// tenSeconds is a request timeout, in µs, longer than any test needs.
+const tenSeconds = 10_000_000
 
 // do sends req and waits for its answer (send, then wait): Client.Go and
 // Call.Wait without the client.
 func (c *clientSession) do(ctx context.Context, req *Request) (resp Response, sent bool, err error) {
+	deadline := time.Now().Add(req.TimeoutDuration())
 	answer, sent, err := c.send(req)
 	if err != nil {
 		return Response{}, sent, err
 	}
-	resp, err = c.wait(ctx, req, answer)
+	resp, err = c.wait(ctx, req.ID, answer, deadline)
 	return resp, true, err
 }
 

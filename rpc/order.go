@@ -52,13 +52,13 @@ func (t *turns) wait(ctx context.Context, seq uint64) error {
 
 var lastArrival atomic.Int64 // µs since the epoch
 
-// arrival returns the time now in µs, but later than any it returned before,
-// so that requests pipelined on a session keep their order where they are
-// kept by time (the inbox).
-func arrival() time.Time {
+// arrival returns the time now on clock in µs, but later than any it
+// returned before, so that requests pipelined on a session keep their order
+// where they are kept by time (the inbox).
+func arrival(clock func() time.Time) time.Time {
 	for {
 		last := lastArrival.Load()
-		t := max(time.Now().UnixMicro(), last+1)
+		t := max(clock().UnixMicro(), last+1)
 		if lastArrival.CompareAndSwap(last, t) {
 			return time.UnixMicro(t)
 		}

@@ -10,8 +10,8 @@ import (
 // Dispatcher answers the authenticated requests of the sessions an
 // Endpoint serves (Endpoint.Serve): in n2n, the daemon (daemon.Daemon).
 type Dispatcher interface {
-	// Dispatch answers one request. ctx ends at the request's deadline (or
-	// when the server stops).
+	// Dispatch answers one request. ctx ends at the request's deadline, its
+	// arrival plus its timeout (or when the server stops).
 	Dispatch(ctx context.Context, in *Incoming) Response
 }
 
@@ -30,7 +30,7 @@ type Incoming struct {
 // NewIncoming is a request of caller that did not come over a session: a
 // command run in the daemon that asks this agent itself.
 func NewIncoming(caller keys.PublicKey, req Request) *Incoming {
-	return &Incoming{Caller: caller, Request: req, Arrived: arrival()}
+	return &Incoming{Caller: caller, Request: req, Arrived: arrival(time.Now)}
 }
 
 // WaitTurn waits until every message (send) that came before this one on

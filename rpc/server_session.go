@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/noiseproto"
 )
@@ -34,9 +33,11 @@ const (
 // authenticate the first, signed request, then answer every request with d,
 // each in its own goroutine. Bad network input ends the session without a
 // detailed answer. static is id's static key made beforehand (nil: the
-// handshake derives it). The first request must arrive before rw's read
+// handshake derives it). clock is the callee's wall clock, which stamps
+// arrivals (Incoming.Arrived); timeouts count on the monotonic clock from
+// when a request is read. The first request must arrive before rw's read
 // deadline, if the caller of serve set one.
-func serve(ctx context.Context, rw io.ReadWriter, id *keys.Identity, static *noiseproto.Static, d Dispatcher) error {
+func serve(ctx context.Context, rw io.ReadWriter, id *keys.Identity, static *noiseproto.Static, d Dispatcher, clock func() time.Time) error {
 	stream := newBatchedStream(rw)
 	s, err := noiseproto.Accept(stream, noiseproto.Config{Local: id, Static: static, MaxFrame: noiseproto.DefaultMaxFrame})
 	if err != nil {
@@ -50,9 +51,9 @@ func serve(ctx context.Context, rw io.ReadWriter, id *keys.Identity, static *noi
 	w := newFrameWriter(s, stream)
 	defer w.close() // sends the answers still in the batch
 	badRequest := func() []byte {
-		return detcbor.Marshal(&Response{Status: StatusBadRequest, Error: "malformed request"})
+		return EncodeResponse(&Response{Status: StatusBadRequest, Error: "malformed request"})
 	}
-	req, err := openRequest(b, s.RemoteKey(), s.HandshakeHash())
+	req, err := OpenRequest(b, s.RemoteKey(), s.HandshakeHash())
 	if err != nil {
 		if errors.Is(err, ErrBadMessage) {
 			return w.write(badRequest, false)
@@ -60,7 +61,7 @@ func serve(ctx context.Context, rw io.ReadWriter, id *keys.Identity, static *noi
 		return err // a bad signature gets no answer at all
 	}
 	setReadDeadline(rw, time.Time{})
-	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatcher: d, turns: newTurns()}
+	ss := &serverSession{w: w, caller: s.RemoteKey(), dispatcher: d, clock: clock, turns: newTurns()}
 	ss.answered = sync.NewCond(&ss.mu)
 	stopIdle := ss.watchIdle(rw)
 	defer stopIdle()
@@ -90,6 +91,7 @@ type serverSession struct {
 	w          *frameWriter
 	caller     keys.PublicKey
 	dispatcher Dispatcher
+	clock      func() time.Time
 
 	mu       sync.Mutex
 	answered *sync.Cond // signalled as requests are answered
@@ -110,31 +112,42 @@ func (ss *serverSession) busy() int {
 	return ss.inFlight
 }
 
-// handle answers req: a ping at once, any other request in its own
-// goroutine (start).
+// handle answers req, just read: a ping at once, a message or a call in
+// its own goroutine (start), a request of a kind this version does not know
+// with bad_request (the session goes on). Its timeout counts from now.
 //
 // A ping is answered by the session itself, from the goroutine that reads
 // requests, as HTTP/2 answers its PING frames: what it measures is the round
 // trip to the callee's session, not the callee's scheduler, and it has
 // nothing to wait for.
 func (ss *serverSession) handle(ctx context.Context, req Request) {
-	if req.Kind != KindPing {
-		ss.start(ctx, req)
+	deadline := time.Now().Add(req.TimeoutDuration())
+	var resp Response
+	switch req.Kind {
+	case KindSend, KindCall:
+		ss.start(ctx, req, deadline)
 		return
-	}
-	resp := Response{ID: req.ID, Status: StatusOK}
-	if !req.DeadlineTime().After(time.Now()) {
-		resp = Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}
+	case KindPing:
+		resp = Response{ID: req.ID, Status: StatusOK}
+		if req.Timeout == 0 {
+			resp = Response{ID: req.ID, Status: StatusTimeout, Error: errTimeoutPassed}
+		}
+	default:
+		resp = Response{ID: req.ID, Status: StatusBadRequest, Error: "unknown request kind"}
 	}
 	ss.last.Store(time.Now().UnixNano())
-	ss.w.write(func() []byte { return detcbor.Marshal(&resp) }, ss.busy() > 0)
+	ss.w.write(func() []byte { return EncodeResponse(&resp) }, ss.busy() > 0)
 }
+
+// errTimeoutPassed is the error text of a request whose timeout passed
+// before it could run.
+const errTimeoutPassed = "the request's timeout passed before it ran"
 
 // start answers req in its own goroutine. It waits until fewer than
 // maxInFlight requests are in progress before, and until their payloads are
 // within maxInFlightBytes after: it returns once another may be read.
-func (ss *serverSession) start(ctx context.Context, req Request) {
-	in := &Incoming{Caller: ss.caller, Request: req, Arrived: arrival()}
+func (ss *serverSession) start(ctx context.Context, req Request, deadline time.Time) {
+	in := &Incoming{Caller: ss.caller, Request: req, Arrived: arrival(ss.clock)}
 	if req.Kind == KindSend {
 		in.turns, in.seq = ss.turns, ss.seq
 		ss.seq++
@@ -151,11 +164,11 @@ func (ss *serverSession) start(ctx context.Context, req Request) {
 	ss.wg.Add(1)
 	go func() {
 		defer ss.wg.Done()
-		resp := ss.respond(ctx, in)
+		resp := ss.respond(ctx, in, deadline)
 		if in.turns != nil {
 			in.turns.finish(in.seq)
 		}
-		ss.w.write(func() []byte { return detcbor.Marshal(&resp) }, ss.busy() > 1)
+		ss.w.write(func() []byte { return EncodeResponse(&resp) }, ss.busy() > 1)
 		ss.last.Store(time.Now().UnixNano())
 		ss.mu.Lock()
 		ss.inFlight--
@@ -170,12 +183,12 @@ func (ss *serverSession) start(ctx context.Context, req Request) {
 	ss.mu.Unlock()
 }
 
-// respond dispatches a request under its own deadline.
-func (ss *serverSession) respond(ctx context.Context, in *Incoming) Response {
+// respond dispatches a request until its deadline: its arrival plus its
+// timeout.
+func (ss *serverSession) respond(ctx context.Context, in *Incoming, deadline time.Time) Response {
 	req := &in.Request
-	deadline := req.DeadlineTime()
-	if !deadline.After(time.Now()) {
-		return Response{ID: req.ID, Status: StatusTimeout, Error: "deadline already passed"}
+	if !time.Now().Before(deadline) {
+		return Response{ID: req.ID, Status: StatusTimeout, Error: errTimeoutPassed}
 	}
 	dctx := &deadlineCtx{Context: ctx, deadline: deadline}
 	defer dctx.release()

@@ -19,10 +19,10 @@ func TestExchange(t *testing.T) {
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	done := make(chan error, 1)
-	go func() { done <- serve(context.Background(), s, callee, nil, echo(&calls)) }()
+	go func() { done <- serve(context.Background(), s, callee, nil, echo(&calls), time.Now) }()
 	resps, err := exchange(c, caller, callee.Public(),
-		&Request{ID: 7, Kind: KindSend, Payload: []byte("hi"), Deadline: deadline()},
-		&Request{ID: 8, Kind: KindSend, Payload: []byte("again"), Deadline: deadline()})
+		&Request{ID: 7, Kind: KindSend, Payload: []byte("hi"), Timeout: tenSeconds},
+		&Request{ID: 8, Kind: KindSend, Payload: []byte("again"), Timeout: tenSeconds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,16 +45,16 @@ func TestReplayDoesNotRunTwice(t *testing.T) {
 	c, s := net.Pipe()
 	rec := &recorder{ReadWriteCloser: c}
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls))
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
 	if _, err := exchange(rec, caller, callee.Public(),
-		&Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()},
-		&Request{ID: 2, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
+		&Request{ID: 1, Kind: KindCall, Function: "f", Timeout: tenSeconds},
+		&Request{ID: 2, Kind: KindCall, Function: "f", Timeout: tenSeconds}); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Load() != 2 {
 		t.Fatalf("calls = %d", calls.Load())
 	}
-	err := serve(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, nil, echo(&calls))
+	err := serve(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, nil, echo(&calls), time.Now)
 	if err == nil {
 		t.Fatal("replayed session served without error")
 	}
@@ -66,15 +66,15 @@ func TestReplayDoesNotRunTwice(t *testing.T) {
 // A request signed for another session (or by another key) is dropped.
 func TestSignatureBindsSession(t *testing.T) {
 	caller, callee := ids(t)
-	req := Request{ID: 1, Kind: KindPing, Deadline: deadline()}
-	sealed := sealRequest(caller, make([]byte, 32), &req)
-	if _, err := openRequest(sealed, caller.Public(), bytes.Repeat([]byte{1}, 32)); !errors.Is(err, ErrSignature) {
+	req := Request{ID: 1, Kind: KindPing, Timeout: tenSeconds}
+	sealed := SealRequest(caller, make([]byte, 32), &req)
+	if _, err := OpenRequest(sealed, caller.Public(), bytes.Repeat([]byte{1}, 32)); !errors.Is(err, ErrSignature) {
 		t.Fatalf("other session: %v", err)
 	}
-	if _, err := openRequest(sealed, callee.Public(), make([]byte, 32)); !errors.Is(err, ErrSignature) {
+	if _, err := OpenRequest(sealed, callee.Public(), make([]byte, 32)); !errors.Is(err, ErrSignature) {
 		t.Fatalf("other key: %v", err)
 	}
-	if got, err := openRequest(sealed, caller.Public(), make([]byte, 32)); err != nil || got.ID != 1 {
+	if got, err := OpenRequest(sealed, caller.Public(), make([]byte, 32)); err != nil || got.ID != 1 {
 		t.Fatalf("good: %v", err)
 	}
 }
@@ -85,22 +85,25 @@ func TestWrongCalleeKey(t *testing.T) {
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	go func() {
-		serve(context.Background(), s, callee, nil, echo(&calls))
+		serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
 		s.Close()
 	}()
-	_, err := exchange(c, caller, other.Public(), &Request{ID: 1, Kind: KindPing, Deadline: deadline()})
+	_, err := exchange(c, caller, other.Public(), &Request{ID: 1, Kind: KindPing, Timeout: tenSeconds})
 	if !errors.Is(err, ErrAuth) || calls.Load() != 0 {
 		t.Fatalf("err %v calls %d", err, calls.Load())
 	}
 }
 
-func TestPastDeadlineIsTimeout(t *testing.T) {
+// TestZeroTimeoutIsTimeout: a request that allows no time is answered
+// timeout, and runs nothing.
+func TestZeroTimeoutIsTimeout(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls))
-	resps, err := exchange(c, caller, callee.Public(), &Request{ID: 1, Kind: KindPing, Deadline: time.Now().Add(-time.Millisecond).UnixMicro()})
-	if err != nil || resps[0].Status != StatusTimeout || calls.Load() != 0 {
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	resps, err := exchange(c, caller, callee.Public(), &Request{ID: 1, Kind: KindPing, Timeout: 0},
+		&Request{ID: 2, Kind: KindCall, Function: "f", Timeout: 0})
+	if err != nil || len(resps) != 2 || resps[0].Status != StatusTimeout || resps[1].Status != StatusTimeout || calls.Load() != 0 {
 		t.Fatalf("%+v %v %d", resps, err, calls.Load())
 	}
 }
@@ -111,13 +114,13 @@ func TestFirstRequestMustBeSigned(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls))
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cn.signed = true // pretend: the first request goes out plain
-	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()})
+	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Timeout: tenSeconds})
 	if err == nil || calls.Load() != 0 {
 		t.Fatalf("err %v, calls %d", err, calls.Load())
 	}
@@ -135,7 +138,7 @@ func TestSessionEndsWithServer(t *testing.T) {
 		done <- serve(ctx, s, callee, nil, dispatchFunc(func(context.Context, *Incoming) Response {
 			<-release
 			return Response{Status: StatusOK, Payload: []byte("late")}
-		}))
+		}), time.Now)
 	}()
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
@@ -143,7 +146,7 @@ func TestSessionEndsWithServer(t *testing.T) {
 	}
 	got := make(chan Response, 1)
 	go func() {
-		resp, _, _ := cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()})
+		resp, _, _ := cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Timeout: tenSeconds})
 		got <- resp
 	}()
 	time.Sleep(50 * time.Millisecond) // the request is in the dispatcher
@@ -192,7 +195,7 @@ func TestMessagesInTurnCallsNot(t *testing.T) {
 			}
 		}
 		return Response{Status: StatusOK}
-	}))
+	}), time.Now)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -200,12 +203,15 @@ func TestMessagesInTurnCallsNot(t *testing.T) {
 	defer cn.close()
 	do := func(kind Kind, id uint64, p string) chan Response {
 		r := make(chan Response, 1)
-		req := &Request{ID: id, Kind: kind, Function: "f", Payload: []byte(p), Deadline: time.Now().Add(5 * time.Second).UnixMicro()}
+		req := &Request{ID: id, Kind: kind, Function: "f", Payload: []byte(p), Timeout: 5_000_000}
 		answer, _, err := cn.send(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() { resp, _ := cn.wait(context.Background(), req, answer); r <- resp }()
+		go func() {
+			resp, _ := cn.wait(context.Background(), req.ID, answer, time.Now().Add(5*time.Second))
+			r <- resp
+		}()
 		return r
 	}
 	m1, m2 := do(KindSend, 1, "1"), do(KindSend, 2, "2")
@@ -240,16 +246,16 @@ func TestPingAnsweredBySession(t *testing.T) {
 		}
 		<-stuck
 		return Response{Status: StatusOK}
-	}))
+	}), time.Now)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cn.close()
-	if _, _, err := cn.send(&Request{ID: 1, Kind: KindCall, Function: "f", Deadline: deadline()}); err != nil {
+	if _, _, err := cn.send(&Request{ID: 1, Kind: KindCall, Function: "f", Timeout: tenSeconds}); err != nil {
 		t.Fatal(err)
 	}
-	resp, _, err := cn.do(context.Background(), &Request{ID: 2, Kind: KindPing, Payload: []byte("x"), Deadline: deadline()})
+	resp, _, err := cn.do(context.Background(), &Request{ID: 2, Kind: KindPing, Payload: []byte("x"), Timeout: tenSeconds})
 	if err != nil || resp.Status != StatusOK || resp.ID != 2 || pings.Load() != 0 {
 		t.Fatalf("ping: %+v %v (dispatcher saw %d pings)", resp, err, pings.Load())
 	}
