@@ -59,6 +59,9 @@ func TestClassify(t *testing.T) {
 		{&rpc.StatusError{Status: rpc.StatusNotFound}, exitRemote},
 		{&rpc.StatusError{Status: rpc.StatusHandlerError}, exitRemote},
 		{&rpc.StatusError{Status: rpc.StatusBusy}, exitRemote},
+		{&rpc.StatusError{Status: rpc.StatusBadRequest}, exitRemote},
+		{&rpc.StatusError{Status: "quota_exceeded", Msg: "over quota"}, exitRemote}, // a later version's status
+		{wrap(&rpc.StatusError{Status: ""}), exitRemote},
 		{&chain.IntegrityError{Seq: 3, Reason: "x"}, exitIntegrity},
 		{wrap(context.Canceled), exitInterrupted},
 		{wrap(chain.ErrBusy), exitError},

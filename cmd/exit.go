@@ -42,7 +42,7 @@ var exitCodeTable = []struct {
 	{exitTimeout, "timeout: connected, but no reply before --timeout"},
 	{exitUnauthorized, "unauthorized: the callee's capability check refused the call"},
 	{exitAuth, "authentication failed: wrong passphrase, handshake or signature did not verify"},
-	{exitRemote, "remote error: unknown function, handler failed, callee busy"},
+	{exitRemote, "remote error: unknown function, handler failed, callee busy, or a status this version does not know"},
 	{exitIntegrity, "chain integrity: chain verify found a bad action"},
 	{exitInterrupted, "interrupted"},
 }
