@@ -16,13 +16,40 @@ import (
 // claim: "n2ncap1" + base64url (no padding) of the canonical CBOR encoding of
 // the ticket followed by a 4-byte checksum (the first 4 bytes of BLAKE2b-256
 // of the CBOR). Its text holds the secret: treat it like a password.
+//
+// The CBOR body follows the protocol's version rule (PROTOCOL.md §10.4,
+// §12): fields under extension keys (24 and up) that this version does not
+// know are kept in Extensions, and otherwise ignored (a claim stored from the
+// ticket does not hold them); core keys it does not know make it malformed.
 type Ticket struct {
-	Grantor   keys.PublicKey `cbor:"1,keyasint"`
-	Secret    Secret         `cbor:"2,keyasint,omitempty"`
-	Functions []string       `cbor:"3,keyasint"`
-	Access    Access         `cbor:"4,keyasint"`
-	Tag       string         `cbor:"5,keyasint,omitempty"`
+	Grantor    keys.PublicKey      `cbor:"1,keyasint"`
+	Secret     Secret              `cbor:"2,keyasint,omitempty"`
+	Functions  []string            `cbor:"3,keyasint"`
+	Access     Access              `cbor:"4,keyasint"`
+	Tag        string              `cbor:"5,keyasint,omitempty"`
+	Extensions []detcbor.Extension `cbor:"-"`
 }
+
+// field is where the body's value under a core key decodes to (nil: not a
+// key of this version).
+func (t *Ticket) field(key uint64) any {
+	switch key {
+	case 1:
+		return &t.Grantor
+	case 2:
+		return &t.Secret
+	case 3:
+		return &t.Functions
+	case 4:
+		return &t.Access
+	case 5:
+		return &t.Tag
+	}
+	return nil
+}
+
+// body is the ticket's canonical CBOR encoding.
+func (t *Ticket) body() []byte { return detcbor.AppendExtensions(detcbor.Marshal(t), t.Extensions) }
 
 // Protocol constants of the ticket text. They are frozen.
 const (
@@ -67,7 +94,7 @@ func (t *Ticket) Validate() error {
 // made with NewTicket from a stored grant is valid, and ParseTicket rejects
 // any other.
 func EncodeTicket(t Ticket) string {
-	body := detcbor.Marshal(&t)
+	body := t.body()
 	sum := keys.Sum256(body)
 	raw := append(body, sum[:ticketChecksum]...)
 	return TicketPrefix + base64.RawURLEncoding.EncodeToString(raw)
@@ -104,14 +131,17 @@ func ParseTicket(s string) (Ticket, error) {
 		return Ticket{}, fmt.Errorf("caps: ticket: %w (mistyped or truncated?)", keys.ErrChecksum)
 	}
 	var t Ticket
-	if err := decMode().Unmarshal(body, &t); err != nil {
+	ext, err := detcbor.DecodeMap(decMode(), body, t.field)
+	if err != nil {
+		clear(t.Secret)
 		return Ticket{}, fmt.Errorf("caps: %w ticket: bad encoding", keys.ErrMalformed)
 	}
+	t.Extensions = ext
 	if err := t.Validate(); err != nil {
 		clear(t.Secret)
 		return Ticket{}, err
 	}
-	if !bytes.Equal(detcbor.Marshal(&t), body) {
+	if !bytes.Equal(t.body(), body) {
 		clear(t.Secret)
 		return Ticket{}, fmt.Errorf("caps: %w ticket: not canonical", keys.ErrMalformed)
 	}

@@ -110,6 +110,10 @@ func TestTicketMalformed(t *testing.T) {
 		"empty tag":       ticketText(t, map[int]any{1: tk.Grantor, 2: []byte(tk.Secret), 3: tk.Functions, 4: "assigned", 5: ""}),
 		"non-canonical":   TicketPrefix + reencode(t, nonCanonical(mustMarshal(t, &tk))),
 		"grantor 31 byte": ticketText(t, map[int]any{1: make([]byte, 31), 2: []byte(tk.Secret), 3: tk.Functions, 4: "assigned"}),
+		"key 23":          ticketText(t, map[int]any{1: tk.Grantor, 2: []byte(tk.Secret), 3: tk.Functions, 4: "assigned", 23: 0}),
+		"extension not canonical": TicketPrefix + reencode(t, append(
+			append([]byte{0xa5}, mustMarshal(t, map[int]any{1: tk.Grantor, 2: []byte(tk.Secret), 3: tk.Functions, 4: "assigned"})[1:]...),
+			0x18, 0x18, 0x18, 0x01)),
 	}
 	for name, in := range cases {
 		_, err := ParseTicket(in)
@@ -119,6 +123,29 @@ func TestTicketMalformed(t *testing.T) {
 		if !errors.Is(err, keys.ErrMalformed) && !truncated {
 			t.Errorf("%s: %v, want ErrMalformed", name, err)
 		}
+	}
+}
+
+// TestTicketExtensionField: a ticket of a later minor version, with a field
+// under an extension key, parses; the field is kept, so the ticket encodes
+// to the same text, and the claim stored from it does not hold it.
+func TestTicketExtensionField(t *testing.T) {
+	tk := sampleTickets(t)[1]
+	body := append(append([]byte{0xa5}, mustMarshal(t, &tk)[1:]...), 0x18, 0x18, 0x64, 'h', 'i', 'g', 'h') // 24: "high"
+	text := TicketPrefix + reencode(t, body)
+	got, err := ParseTicket(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Grantor != tk.Grantor || !bytes.Equal(got.Secret, tk.Secret) || got.Access != tk.Access || len(got.Extensions) != 1 ||
+		got.Extensions[0].Key != 24 || string(got.Extensions[0].Value) != "\x64high" {
+		t.Fatalf("parsed %+v", got)
+	}
+	if EncodeTicket(got) != text {
+		t.Fatal("re-encoding differs")
+	}
+	if cl := ClaimFromTicket(got); !bytes.Equal(mustMarshal(t, &cl), mustMarshal(t, &Claim{Grantor: tk.Grantor, Secret: tk.Secret, Functions: tk.Functions, Access: tk.Access})) {
+		t.Fatalf("claim %+v", cl)
 	}
 }
 
