@@ -2,10 +2,12 @@ package vectors
 
 import (
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/n2n-dev/n2n/caps"
+	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
 )
 
@@ -29,6 +31,13 @@ var tickets = []struct {
 		Functions: []string{"*"},
 		Access:    caps.Unrestricted,
 	}},
+	{"extension_", caps.Ticket{
+		Grantor:    identity(initSeed).Public(),
+		Functions:  []string{"ping"},
+		Access:     caps.Unrestricted,
+		Tag:        "from v1.1",
+		Extensions: []detcbor.Extension{{Key: 24, Value: []byte{0x64, 'h', 'i', 'g', 'h'}}},
+	}},
 }
 
 func buildTicket() *file {
@@ -39,6 +48,8 @@ func buildTicket() *file {
 		"(comma-separated), access, tag. Outputs: body, the canonical CBOR map",
 		"{1: grantor, ? 2: secret, 3: [functions], 4: access, ? 5: tag}; checksum, the first 4 bytes of",
 		"BLAKE2b-256(body); ticket, \"n2ncap1\" ‖ base64url without padding of (body ‖ checksum).",
+		"The third ticket is of a later minor version: it has an extension field 24 (text \"high\"),",
+		"extension_extension_24, which a v1 parser keeps aside and ignores.",
 	)
 	for _, x := range tickets {
 		t := x.ticket
@@ -53,6 +64,9 @@ func buildTicket() *file {
 		f.text(x.prefix+"functions", strings.Join(t.Functions, ","))
 		f.text(x.prefix+"access", string(t.Access))
 		f.text(x.prefix+"tag", t.Tag)
+		for _, e := range t.Extensions {
+			f.hex(fmt.Sprintf("%sextension_%d", x.prefix, e.Key), e.Value)
+		}
 		f.hex(x.prefix+"body", body)
 		f.hex(x.prefix+"checksum", sum[:4])
 		f.text(x.prefix+"ticket", text)
@@ -81,6 +95,9 @@ func checkTicket(p *fields) {
 		t.Functions = strings.Split(p.text(x.prefix+"functions"), ",")
 		t.Access = caps.Access(p.text(x.prefix + "access"))
 		t.Tag = p.text(x.prefix + "tag")
+		for _, e := range want.Extensions {
+			t.Extensions = append(t.Extensions, detcbor.Extension{Key: e.Key, Value: p.hex(fmt.Sprintf("%sextension_%d", x.prefix, e.Key))})
+		}
 		text := p.text(x.prefix + "ticket")
 		if p.err != nil {
 			return
@@ -102,5 +119,5 @@ func checkTicket(p *fields) {
 
 func sameTicket(a, b caps.Ticket) bool {
 	return a.Grantor == b.Grantor && slices.Equal(a.Secret, b.Secret) && slices.Equal(a.Functions, b.Functions) &&
-		a.Access == b.Access && a.Tag == b.Tag
+		a.Access == b.Access && a.Tag == b.Tag && sameExtensions(a.Extensions, b.Extensions)
 }

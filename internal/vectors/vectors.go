@@ -24,6 +24,8 @@ func noErr(build func() *file) func() (*file, error) {
 var vectorList = []vector{
 	{"ids.txt", noErr(buildIDs), checkIDs},
 	{"frame.txt", buildFrame, checkFrame},
+	{"session.txt", buildSession, checkSession},
+	{"messages.txt", noErr(buildMessages), checkMessages},
 	{"ticket.txt", noErr(buildTicket), checkTicket},
 	{"record.txt", buildRecord, checkRecord},
 }
