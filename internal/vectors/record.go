@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/peers"
 )
 
@@ -77,10 +78,11 @@ func checkRecord(p *fields) {
 	}
 	seq := p.uint("seq")
 	b := p.hex("record")
+	id, err := keys.FromSeed(seed)
+	p.check("seed", err)
 	if p.err != nil {
 		return
 	}
-	id := identity(seed)
 	// Decoding: the record is the agent's, with the inputs, and verifies.
 	r, err := peers.DecodeRecord(b)
 	p.check("record", err)
