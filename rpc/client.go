@@ -104,12 +104,7 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 			}
 			return call
 		}
-		left := time.Until(call.deadline)
-		if left <= 0 {
-			call.err = fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
-			return call
-		}
-		req.SetTimeout(left)
+		req.SetTimeout(time.Until(call.deadline)) // 0 once it has passed: the callee answers timeout
 		answer, sent, err := cs.send(req)
 		if !sent && !fresh {
 			continue // the kept session had ended: nothing was sent, dial again
