@@ -33,8 +33,12 @@
 //     layer signs it, with the request, to bind the request to the session
 //     and to the caller's Ed25519 key.
 //   - A reader never allocates for a frame over its limit: it refuses the
-//     declared length first. Transport messages are authenticated, in order,
-//     each once.
+//     declared length first. Under the limit, a frame's buffer grows with
+//     the messages that arrive (doubling, up to the declared length), so a
+//     peer that declares a frame and stalls makes the reader hold about
+//     twice what it sent at most. Config.Monitor sees each growth (and may
+//     refuse it) and each wait for the stream, between frames or within
+//     one. Transport messages are authenticated, in order, each once.
 //   - Errors name no key material and no plaintext. Authentication failures
 //     wrap ErrHandshake; frame limits ErrFrameTooLarge; rejected transport
 //     messages ErrTransport.

@@ -53,6 +53,26 @@ type Config struct {
 	// MaxFrame is the largest application frame the Session writes or
 	// accepts, in bytes; 0 means DefaultMaxFrame. At most 2³²-1.
 	MaxFrame int
+
+	// Monitor, if set, watches the Session's reading of frames: a reader
+	// that bounds the time and memory a peer can make it spend (a daemon)
+	// sets it.
+	Monitor ReadMonitor
+}
+
+// ReadMonitor watches a Session's reading of frames (Config.Monitor). Its
+// methods are called from ReadFrame, one call at a time.
+type ReadMonitor interface {
+	// Await is called before each read from the stream: with midFrame
+	// false before the first byte of a frame (the peer owes nothing yet),
+	// true once the peer has begun a frame and owes the rest of it.
+	Await(midFrame bool)
+	// Grow is called before the buffer of the frame being read is made or
+	// grows, with the bytes it gains; an error ends the read and is
+	// returned, wrapped. A frame that ReadFrame returns was granted
+	// exactly its capacity; a frame it did not return was granted what
+	// Grow allowed since the last frame returned.
+	Grow(n int) error
 }
 
 func (c Config) check() error {

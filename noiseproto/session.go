@@ -23,6 +23,7 @@ type Session struct {
 	remote   keys.PublicKey
 	hash     []byte
 	maxFrame int
+	monitor  ReadMonitor // nil: reads are not watched
 
 	wmu  sync.Mutex
 	send *noise.CipherState // nil once closed
@@ -41,6 +42,7 @@ func newSession(rw io.ReadWriter, cfg Config, h *handshake) *Session {
 		remote:   h.remote,
 		hash:     h.hash,
 		maxFrame: cfg.maxFrame(),
+		monitor:  cfg.Monitor,
 		send:     h.send,
 		recv:     h.recv,
 	}
@@ -123,7 +125,10 @@ func (s *Session) sendMessage(plaintext []byte) error {
 // io.EOF when the stream ends between frames; ErrFrameTooLarge when the peer
 // declares a frame over MaxFrame, before reading or allocating it; and an
 // error wrapping ErrTransport for a message that does not authenticate or
-// does not fit the framing.
+// does not fit the framing. The frame's buffer grows with the bytes that
+// arrive (doubling, up to the length declared), never to the declared
+// length before they do: a peer that declares a large frame and stalls
+// makes the reader hold at most about twice what it sent.
 func (s *Session) ReadFrame() ([]byte, error) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
@@ -146,29 +151,57 @@ func (s *Session) readFrame() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	total := binary.BigEndian.Uint32(first)
+	total := int(binary.BigEndian.Uint32(first))
 	if uint64(total) > uint64(s.maxFrame) {
 		return nil, fmt.Errorf("%w: peer declared %d bytes, limit %d", ErrFrameTooLarge, total, s.maxFrame)
 	}
-	n := min(int(total), firstChunkSize)
+	n := min(total, firstChunkSize)
 	if len(first) != frameHeaderSize+n {
 		return nil, fmt.Errorf("%w: first message of a %d-byte frame holds %d bytes, want %d", ErrTransport, total, len(first), frameHeaderSize+n)
 	}
-	frame := make([]byte, total)
+	frame, err := s.growFrame(nil, n, total)
+	if err != nil {
+		return nil, err
+	}
 	copy(frame, first[frameHeaderSize:])
-	for off := n; off < len(frame); off += n {
-		n = min(len(frame)-off, maxChunkSize)
-		if err := s.receiveChunk(frame[off : off+n]); err != nil {
+	for off := n; off < total; off += n {
+		n = min(total-off, maxChunkSize)
+		msg, err := s.receiveMessage(true, n+tagSize, n+tagSize)
+		if err != nil {
+			return nil, noEOF(err)
+		}
+		if frame, err = s.growFrame(frame, off+n, total); err != nil {
 			return nil, err
+		}
+		if _, err := s.recv.Decrypt(frame[off:off], nil, msg); err != nil {
+			return nil, fmt.Errorf("%w: does not authenticate", ErrTransport)
 		}
 	}
 	return frame, nil
 }
 
+// growFrame returns frame (nil: none yet) extended to length n, in a new
+// buffer if it has no room: twice the capacity, or n if more, and never
+// over the frame's total. The monitor is asked first.
+func (s *Session) growFrame(frame []byte, n, total int) ([]byte, error) {
+	if frame != nil && n <= cap(frame) {
+		return frame[:n], nil
+	}
+	size := min(max(2*cap(frame), n), total)
+	if s.monitor != nil {
+		if err := s.monitor.Grow(size - cap(frame)); err != nil {
+			return nil, fmt.Errorf("noiseproto: read frame: %w", err)
+		}
+	}
+	grown := make([]byte, n, size)
+	copy(grown, frame)
+	return grown, nil
+}
+
 // receiveFirst reads the first message of a frame and returns its plaintext,
 // decrypted in place in rbuf; it holds at least the frame header.
 func (s *Session) receiveFirst() ([]byte, error) {
-	msg, err := s.receiveMessage(frameHeaderSize+tagSize, maxMessageSize)
+	msg, err := s.receiveMessage(false, frameHeaderSize+tagSize, maxMessageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -179,25 +212,13 @@ func (s *Session) receiveFirst() ([]byte, error) {
 	return plaintext, nil
 }
 
-// receiveChunk reads a following message of a frame, which must decrypt to
-// exactly len(dst) bytes, into dst.
-func (s *Session) receiveChunk(dst []byte) error {
-	size := len(dst) + tagSize
-	msg, err := s.receiveMessage(size, size)
-	if err != nil {
-		return noEOF(err)
-	}
-	if _, err := s.recv.Decrypt(dst[:0], nil, msg); err != nil {
-		return fmt.Errorf("%w: does not authenticate", ErrTransport)
-	}
-	return nil
-}
-
 // receiveMessage reads one transport message, which must be minSize to
 // maxSize bytes: another length is refused before the message is read. It
 // returns io.EOF, unwrapped, when the stream ends before the message begins.
-func (s *Session) receiveMessage(minSize, maxSize int) ([]byte, error) {
+// midFrame says that a frame is in progress: the message continues it.
+func (s *Session) receiveMessage(midFrame bool, minSize, maxSize int) ([]byte, error) {
 	var n [lengthSize]byte
+	s.await(midFrame)
 	if _, err := io.ReadFull(s.rw, n[:]); err == io.EOF {
 		return nil, io.EOF
 	} else if err != nil {
@@ -214,10 +235,17 @@ func (s *Session) receiveMessage(minSize, maxSize int) ([]byte, error) {
 		s.rbuf = make([]byte, min(max(size, 2*cap(s.rbuf), minBufferSize), maxMessageSize))
 	}
 	msg := s.rbuf[:size]
+	s.await(true)
 	if _, err := io.ReadFull(s.rw, msg); err != nil {
 		return nil, fmt.Errorf("noiseproto: read frame: %w", noEOF(err))
 	}
 	return msg, nil
+}
+
+func (s *Session) await(midFrame bool) {
+	if s.monitor != nil {
+		s.monitor.Await(midFrame)
+	}
 }
 
 // Close zeroes the session's cipher keys and buffers; later calls return
