@@ -2,6 +2,7 @@ package peers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -24,8 +25,16 @@ type Stream interface {
 	SetWriteDeadline(time.Time) error
 	// Reset aborts the stream in both directions.
 	Reset() error
+	// ResetBusy aborts the stream in both directions, telling the other
+	// end that this one is busy (it takes no more sessions, or handshakes,
+	// from that agent now): there, reads and writes fail with ErrBusy.
+	ResetBusy() error
 	RemoteAgent() keys.PublicKey
 }
+
+// ErrBusy: the other end refused the stream because it is busy (see
+// Stream.ResetBusy; libp2p's resource manager refuses the same way).
+var ErrBusy = errors.New("the agent is busy")
 
 type stream struct {
 	network.Stream
@@ -33,6 +42,29 @@ type stream struct {
 }
 
 func (s *stream) RemoteAgent() keys.PublicKey { return s.agent }
+
+func (s *stream) ResetBusy() error { return s.ResetWithError(network.StreamResourceLimitExceeded) }
+
+func (s *stream) Read(p []byte) (int, error) {
+	n, err := s.Stream.Read(p)
+	return n, busy(err)
+}
+
+func (s *stream) Write(p []byte) (int, error) {
+	n, err := s.Stream.Write(p)
+	return n, busy(err)
+}
+
+// busy wraps ErrBusy around the error of a stream the other end reset as
+// busy (or rate-limited).
+func busy(err error) error {
+	var se *network.StreamError
+	if err != nil && errors.As(err, &se) && se.Remote &&
+		(se.ErrorCode == network.StreamResourceLimitExceeded || se.ErrorCode == network.StreamRateLimited) {
+		return fmt.Errorf("%w (the stream was refused): %w", ErrBusy, err)
+	}
+	return err
+}
 
 func wrapStream(s network.Stream) (*stream, error) {
 	agent, err := agentOfKey(s.Conn().RemotePublicKey())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/noiseproto"
+	"github.com/n2n-dev/n2n/peers"
 )
 
 // Implementation constants of the caller's sessions.
@@ -49,10 +50,12 @@ type clientSession struct {
 func dialSession(rw io.ReadWriteCloser, id *keys.Identity, static *noiseproto.Static, to keys.PublicKey) (*clientSession, error) {
 	stream := newBatchedStream(rw)
 	s, err := noiseproto.Initiate(stream, noiseproto.Config{Local: id, Static: static, MaxFrame: noiseproto.DefaultMaxFrame}, to)
-	if err != nil {
-		if errors.Is(err, noiseproto.ErrHandshake) {
-			return nil, fmt.Errorf("%w: %v", ErrAuth, err)
-		}
+	switch {
+	case errors.Is(err, peers.ErrBusy):
+		return nil, &StatusError{Status: StatusBusy, Msg: "the agent is busy: it takes no more sessions from this agent now (too many at once, or too many handshakes a second)"}
+	case errors.Is(err, noiseproto.ErrHandshake):
+		return nil, fmt.Errorf("%w: %v", ErrAuth, err)
+	case err != nil:
 		return nil, err
 	}
 	c := &clientSession{
@@ -97,7 +100,7 @@ func (c *clientSession) send(req *Request) (answer chan Response, sent bool, err
 	if err != nil {
 		c.end(err)
 		c.forget(req.ID)
-		return nil, true, err
+		return nil, true, c.reason()
 	}
 	return answer, true, nil
 }
@@ -178,8 +181,12 @@ func (c *clientSession) readLoop() {
 			c.end(err)
 			return
 		}
-		if resp.ID == 0 { // not an answer: the callee could not read a request
-			c.end(fmt.Errorf("%w: the agent refused a request: %s", ErrBadMessage, resp.Error))
+		if resp.ID == 0 { // not an answer: the callee ends the session
+			if resp.Status == StatusBusy {
+				c.end(&StatusError{Status: StatusBusy, Msg: "the agent is busy: " + resp.Error})
+			} else {
+				c.end(fmt.Errorf("%w: the agent refused a request: %s", ErrBadMessage, resp.Error))
+			}
 			return
 		}
 		c.mu.Lock()
@@ -211,6 +218,13 @@ func (c *clientSession) end(err error) {
 	if onEnd != nil {
 		onEnd()
 	}
+}
+
+// reason is why the session ended (nil while it has not).
+func (c *clientSession) reason() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
 
 // close ends the session from this side.

@@ -35,7 +35,7 @@ func TestPipelined(t *testing.T) {
 				wrongCaller.Store(true)
 			}
 			return echo(&calls)(ctx, in)
-		}), time.Now)
+		}), time.Now, nil)
 	}()
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
@@ -78,7 +78,7 @@ func TestLargeFrames(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil)
 	var reqs []*Request
 	for i, size := range []int{3 << 20, 10, maxBatch, maxBatch + 1, 1} {
 		p := make([]byte, size)
@@ -108,7 +108,7 @@ func TestUnansweredEndsSession(t *testing.T) {
 	go serve(context.Background(), s, callee, nil, dispatchFunc(func(context.Context, *Incoming) Response {
 		<-stuck // a callee that never answers
 		return Response{Status: StatusOK}
-	}), time.Now)
+	}), time.Now, nil)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func TestClockSkew(t *testing.T) {
 					return Response{Status: StatusTimeout, Error: "stopped"}
 				}
 				return Response{Status: StatusOK, Payload: []byte("done")}
-			}), clock)
+			}), clock, nil)
 			cs, err := dialSession(c, caller, nil, callee.Public())
 			if err != nil {
 				t.Fatal(err)

@@ -14,6 +14,18 @@
 // session in the order sent, calls at once (order.go). Frames written
 // together go out in one batch (writer.go, stream.go).
 //
+// What a caller can make the callee spend is bounded before anything is
+// dispatched. Time (watch.go): the handshake and the first message of the
+// first request within 10 s; then each message of a frame within 5 s of
+// the one before; 2 minutes idle between requests. Memory (budget.go): a
+// frame's buffer grows with what arrives (noiseproto), and its bytes, then
+// its request's until answered, count against the endpoint's Budget, per
+// caller agent and in all, past a small floor per session. A frame over the
+// budget gets a busy response with ID 0, which ends the session (as a
+// malformed request gets bad_request with ID 0); a caller's session must
+// be its libp2p peer's. The daemon chooses the budget and caps sessions
+// and handshakes before they reach Serve.
+//
 // An Endpoint is one agent's end: Endpoint.Serve answers a session with a
 // Dispatcher (the daemon), Endpoint.Client makes requests on the sessions
 // the endpoint keeps, one per agent (pool.go).

@@ -17,23 +17,31 @@ import (
 // serves other agents' sessions on it and gives each command it runs a
 // Client of it.
 //
-// Set ID and Node (and Book) before use. Safe for concurrent use.
+// Set ID and Node (and Book, Budget) before use. Safe for concurrent use.
 type Endpoint struct {
 	ID   *keys.Identity
 	Node *peers.Node
 	Book *peers.AddrBook // may be nil
+	// Budget bounds the memory other agents' requests hold in the sessions
+	// the endpoint serves; nil: none.
+	Budget Budget
 
 	static staticKey
 	pool   sessionPool
 }
 
 // Serve runs the callee's side of one session on rw (a stream another
-// agent opened) until the caller ends it, it sits idle, or ctx ends; d
-// answers its requests. The first request must arrive before rw's read
-// deadline, if the caller set one. An error means the session was dropped:
-// bad network input, which gets no detailed answer.
+// agent opened) until the caller ends it, or ctx ends; d answers its
+// requests. Serve owns rw's deadlines: the handshake and the first message
+// of the first request must arrive within 10 s; a caller that stalls in
+// the middle of a frame for 5 s, or leaves the session idle (no frame, no
+// request in progress) for 2 minutes, is dropped. When rw is a
+// peers.Stream, the session's caller must be the stream's remote agent. A
+// frame that would take the caller's requests over e.Budget is answered
+// busy and ends the session. An error means the session was dropped: bad
+// network input (which gets no detailed answer), a stall, or the budget.
 func (e *Endpoint) Serve(ctx context.Context, rw io.ReadWriter, d Dispatcher) error {
-	return serve(ctx, rw, e.ID, e.static.get(e.ID), d, time.Now)
+	return serve(ctx, rw, e.ID, e.static.get(e.ID), d, time.Now, e.Budget)
 }
 
 // ZeroKeys zeroes the Noise static key pair the endpoint made from ID and

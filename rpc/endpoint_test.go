@@ -14,7 +14,11 @@ import (
 
 // serveNode starts an endpoint on a real libp2p server node on 127.0.0.1
 // that answers every session with d, as the daemon does.
-func serveNode(t *testing.T, d Dispatcher) *Endpoint {
+func serveNode(t *testing.T, d Dispatcher) *Endpoint { return serveNodeWith(t, d, nil, nil) }
+
+// serveNodeWith is serveNode with a budget (may be nil), telling ended (if
+// not nil) what each session's Serve returned.
+func serveNodeWith(t *testing.T, d Dispatcher, b Budget, ended chan<- error) *Endpoint {
 	t.Helper()
 	id, err := keys.Generate()
 	if err != nil {
@@ -24,15 +28,17 @@ func serveNode(t *testing.T, d Dispatcher) *Endpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Endpoint{ID: id, Node: node}
+	e := &Endpoint{ID: id, Node: node, Budget: b}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	node.Handle(func(st peers.Stream) {
 		wg.Add(1)
 		defer wg.Done()
 		defer st.Close()
-		st.SetDeadline(time.Now().Add(10 * time.Second))
-		e.Serve(ctx, st, d)
+		err := e.Serve(ctx, st, d)
+		if ended != nil {
+			ended <- err
+		}
 	})
 	t.Cleanup(func() {
 		cancel()

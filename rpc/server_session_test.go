@@ -19,7 +19,7 @@ func TestExchange(t *testing.T) {
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	done := make(chan error, 1)
-	go func() { done <- serve(context.Background(), s, callee, nil, echo(&calls), time.Now) }()
+	go func() { done <- serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil) }()
 	resps, err := exchange(c, caller, callee.Public(),
 		&Request{ID: 7, Kind: KindSend, Payload: []byte("hi"), Timeout: tenSeconds},
 		&Request{ID: 8, Kind: KindSend, Payload: []byte("again"), Timeout: tenSeconds})
@@ -45,7 +45,7 @@ func TestReplayDoesNotRunTwice(t *testing.T) {
 	c, s := net.Pipe()
 	rec := &recorder{ReadWriteCloser: c}
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil)
 	if _, err := exchange(rec, caller, callee.Public(),
 		&Request{ID: 1, Kind: KindCall, Function: "f", Timeout: tenSeconds},
 		&Request{ID: 2, Kind: KindCall, Function: "f", Timeout: tenSeconds}); err != nil {
@@ -54,7 +54,7 @@ func TestReplayDoesNotRunTwice(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Fatalf("calls = %d", calls.Load())
 	}
-	err := serve(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, nil, echo(&calls), time.Now)
+	err := serve(context.Background(), &replay{bytes.NewReader(rec.wrote.Bytes())}, callee, nil, echo(&calls), time.Now, nil)
 	if err == nil {
 		t.Fatal("replayed session served without error")
 	}
@@ -85,7 +85,7 @@ func TestWrongCalleeKey(t *testing.T) {
 	c, s := net.Pipe()
 	var calls atomic.Int32
 	go func() {
-		serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
+		serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil)
 		s.Close()
 	}()
 	_, err := exchange(c, caller, other.Public(), &Request{ID: 1, Kind: KindPing, Timeout: tenSeconds})
@@ -100,7 +100,7 @@ func TestZeroTimeoutIsTimeout(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil)
 	resps, err := exchange(c, caller, callee.Public(), &Request{ID: 1, Kind: KindPing, Timeout: 0},
 		&Request{ID: 2, Kind: KindCall, Function: "f", Timeout: 0})
 	if err != nil || len(resps) != 2 || resps[0].Status != StatusTimeout || resps[1].Status != StatusTimeout || calls.Load() != 0 {
@@ -114,7 +114,7 @@ func TestFirstRequestMustBeSigned(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestSessionEndsWithServer(t *testing.T) {
 		done <- serve(ctx, s, callee, nil, dispatchFunc(func(context.Context, *Incoming) Response {
 			<-release
 			return Response{Status: StatusOK, Payload: []byte("late")}
-		}), time.Now)
+		}), time.Now, nil)
 	}()
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
@@ -195,7 +195,7 @@ func TestMessagesInTurnCallsNot(t *testing.T) {
 			}
 		}
 		return Response{Status: StatusOK}
-	}), time.Now)
+	}), time.Now, nil)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ func TestPingAnsweredBySession(t *testing.T) {
 		}
 		<-stuck
 		return Response{Status: StatusOK}
-	}), time.Now)
+	}), time.Now, nil)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func TestExtensionFieldsServed(t *testing.T) {
 			seen.Add(1)
 		}
 		return Response{Status: StatusOK, Payload: append([]byte("ack:"), in.Request.Payload...)}
-	}), time.Now)
+	}), time.Now, nil)
 	cs, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestUnknownKindAnswered(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
 	var calls atomic.Int32
-	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now)
+	go serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil)
 	resps, err := exchange(c, caller, callee.Public(),
 		&Request{ID: 1, Kind: "subscribe", Timeout: tenSeconds},
 		&Request{ID: 2, Kind: KindCall, Function: "f", Payload: []byte("x"), Timeout: tenSeconds},
@@ -123,7 +123,7 @@ func TestUnknownCoreKeyMalformed(t *testing.T) {
 			c, s := net.Pipe()
 			var calls atomic.Int32
 			done := make(chan error, 1)
-			go func() { done <- serve(context.Background(), s, callee, nil, echo(&calls), time.Now) }()
+			go func() { done <- serve(context.Background(), s, callee, nil, echo(&calls), time.Now, nil) }()
 			cs, err := dialSession(c, caller, nil, callee.Public())
 			if err != nil {
 				t.Fatal(err)
