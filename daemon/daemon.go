@@ -11,13 +11,8 @@ import (
 	"github.com/n2n-dev/n2n/rpc"
 )
 
-// Implementation constants of the daemon.
-const (
-	// handshakeTimeout bounds the handshake and the arrival of the request.
-	handshakeTimeout = 10 * time.Second
-	// DefaultConcurrency is how many handlers run at once by default.
-	DefaultConcurrency = 16
-)
+// DefaultConcurrency is how many handlers run at once by default.
+const DefaultConcurrency = 16
 
 // Daemon is the conductor of DESIGN §1: it owns the open home and the warm
 // node, answers other agents, runs handlers and keeps the inbox. Make it
@@ -30,11 +25,15 @@ type Daemon struct {
 	// AcceptClaims lets other agents deliver claims (n2n.receive_claim);
 	// serve --no-accept-claims clears it.
 	AcceptClaims bool
-	// Debug receives one line per dropped session (bad network input); nil
-	// discards them.
+	// Limits bound what other agents can make the daemon spend; New sets
+	// DefaultLimits. Set before Start.
+	Limits Limits
+	// Debug receives one line per dropped or refused session; nil discards
+	// them.
 	Debug func(format string, args ...any)
 
-	endpoint *rpc.Endpoint // serves sessions; its clients are the daemon's (Client)
+	endpoint  *rpc.Endpoint // serves sessions; its clients are the daemon's (Client)
+	admission *admission    // made by Start from Limits
 
 	mu       sync.Mutex
 	stopping bool
@@ -53,7 +52,7 @@ type Daemon struct {
 // fns.
 func New(c *chain.Chain, node *peers.Node, fns *Functions) *Daemon {
 	book := &peers.AddrBook{Store: c.Side(peers.BookSide)}
-	return &Daemon{Chain: c, Node: node, Functions: fns, endpoint: &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}}
+	return &Daemon{Chain: c, Node: node, Functions: fns, Limits: DefaultLimits, endpoint: &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}}
 }
 
 // ID is the daemon's identity.
@@ -88,8 +87,13 @@ func (d *Daemon) Client(dialTimeout, timeout time.Duration) *rpc.Client {
 func (d *Daemon) ZeroKeys() { d.endpoint.ZeroKeys() }
 
 // Start answers /n2n/1.0.0 streams until ctx ends, each session's requests
-// with Dispatch; Wait waits for the sessions in progress.
+// with Dispatch, within d.Limits: a stream over the sessions or handshakes
+// an agent may have is reset as busy before its handshake, and the
+// sessions' requests in progress hold memory within the budgets. Wait
+// waits for the sessions in progress.
 func (d *Daemon) Start(ctx context.Context) {
+	d.admission = newAdmission(d.Limits)
+	d.endpoint.Budget = d.admission
 	d.Node.Handle(func(st peers.Stream) {
 		d.mu.Lock()
 		if d.stopping {
@@ -100,13 +104,30 @@ func (d *Daemon) Start(ctx context.Context) {
 		d.wg.Add(1)
 		d.mu.Unlock()
 		defer d.wg.Done()
+		agent := st.RemoteAgent()
+		if why := d.admission.enter(agent); why != "" {
+			st.ResetBusy()
+			if d.Debug != nil {
+				d.Debug("session from %s refused: %s", agent, why)
+			}
+			return
+		}
+		defer d.admission.leave(agent)
 		defer st.Close()
-		st.SetDeadline(time.Now().Add(handshakeTimeout))
 		err := d.endpoint.Serve(ctx, st, d)
 		if err != nil && d.Debug != nil {
-			d.Debug("session from %s dropped: %v", st.RemoteAgent(), err)
+			d.Debug("session from %s dropped: %v", agent, err)
 		}
 	})
+}
+
+// Sessions is how many sessions of other agents the daemon serves now, and
+// the bytes their requests in progress hold (within Limits.Memory).
+func (d *Daemon) Sessions() (sessions, memory int) {
+	if d.admission == nil {
+		return 0, 0
+	}
+	return d.admission.counts()
 }
 
 // Wait stops taking new sessions, waits until every session in progress

@@ -18,6 +18,12 @@ import (
 // on 127.0.0.1.
 func newDaemon(t *testing.T, fns map[string]string) *Daemon {
 	t.Helper()
+	return newDaemonWith(t, fns, DefaultLimits)
+}
+
+// newDaemonWith is newDaemon with these limits.
+func newDaemonWith(t *testing.T, fns map[string]string, limits Limits) *Daemon {
+	t.Helper()
 	home := t.TempDir()
 	id, err := keys.Generate()
 	if err != nil {
@@ -32,6 +38,7 @@ func newDaemon(t *testing.T, fns map[string]string) *Daemon {
 		t.Fatal(err)
 	}
 	d := New(c, node, NewFunctions(home, fns, 4, os.Environ()))
+	d.Limits = limits
 	ctx, cancel := context.WithCancel(context.Background())
 	d.Start(ctx)
 	t.Cleanup(func() {
@@ -98,7 +105,8 @@ func TestRandomBytesDoNotWedgeServe(t *testing.T) {
 		}
 		st.Close()
 	}
-	c := e.Client(5*time.Second, 5*time.Second)
+	// Another agent: this one has spent its handshakes (Limits) on garbage.
+	c := newClient(t, d).Client(5*time.Second, 5*time.Second)
 	resp, _, err := c.Do(ctx, to, &rpc.Request{Kind: rpc.KindCall, Function: "echo", Payload: []byte("still here")})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,13 @@
 // inbox and the audit log in side stores of the home, and publishes events
 // to its subscribers.
 //
+// What strangers can make the daemon spend is bounded before any capability
+// is checked (limits.go, DESIGN §10): sessions at once, in all and per
+// agent, and new sessions a second per agent — a stream over them is reset
+// as busy before its handshake — and the memory that requests in progress
+// hold, in all and per agent (the endpoint's rpc.Budget). DefaultLimits
+// gives the numbers.
+//
 // The callee's path: rpc.Endpoint.Serve → Daemon.Dispatch → receive (the
 // receive function, or the inbox) or call (capability check, then handler
 // or receive_claim; audited).
