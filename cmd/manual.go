@@ -3,6 +3,8 @@ package cmd
 import (
 	"fmt"
 	"strings"
+
+	"github.com/n2n-dev/n2n/daemon"
 )
 
 // The user-facing contract that is not a command's own help: how function
@@ -55,6 +57,25 @@ func handlerHelp() string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// limitsText says what other agents can make a daemon spend
+// (daemon.DefaultLimits), as one paragraph.
+func limitsText() string {
+	l := daemon.DefaultLimits
+	return fmt.Sprintf("What other agents can make the daemon spend is bounded, counted by agent: %d "+
+		"sessions at once (%d per agent) and %g new sessions a second per agent (bursts of %d), a "+
+		"session over them refused as busy before its handshake (the caller tries again until its "+
+		"--dial-timeout); %d MiB for requests in progress (%d MiB per agent), taken as their bytes "+
+		"arrive, a request over it answered busy and its session closed (the caller exits 9). A "+
+		"session must send its first request within 10s and each part of a large one within 5s of "+
+		"the last; it is closed after 2 minutes without requests. Unless GOMEMLIMIT is set, the "+
+		"daemon's Go heap has a soft limit of %d MiB to match. n2n status shows the sessions served "+
+		"and the bytes their requests hold.",
+		l.Sessions, l.AgentSessions, l.Handshakes, l.HandshakeBurst, l.Memory>>20, l.AgentMemory>>20, l.MemoryLimit()>>20)
+}
+
+// limitsHelp is limitsText for serve's help.
+func limitsHelp() string { return "LIMITS\n\n" + wrapText(limitsText(), 78) }
 
 // wrapText breaks s into lines of at most width characters.
 func wrapText(s string, width int) string {
@@ -126,7 +147,7 @@ var jsonFields = []struct {
 	{"chain show", []string{"seq", "hash", "prev", "timestamp", "author", "type", "entry_type", "entry_hash", "target", "signature", "entry?", "entry_encoding?"}},
 	{"chain verify", []string{"ok", "actions", "head"}},
 	{"serve", []string{"type", "time", "from", "message?", "encoding?", "text?"}},
-	{"status", []string{"agent_id", "pid", "addrs", "peers", "dht_peers"}},
+	{"status", []string{"agent_id", "pid", "addrs", "peers", "dht_peers", "sessions", "request_bytes"}},
 	{"send, call", []string{"status", "reply", "encoding?"}},
 	{"inbox", []string{"time", "from", "message", "encoding?"}},
 	{"resolve", []string{"agent_id", "addrs", "source"}},
@@ -174,6 +195,7 @@ func ManSections() []ManSection {
 		{"ENVIRONMENT", definitions(environment)},
 		{"FILES", definitions(files)},
 		{"EXIT STATUS", "Scripts may rely on these; any other status is a failure.\n\n" + exit.String()},
+		{"LIMITS", mdEscape(limitsText()) + "\n"},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -37,7 +38,7 @@ func serveCommand() *cli.Command {
 			"publishes this agent's record, runs function handlers under capability checks,\n" +
 			"and answers this home's other n2n commands on <home>/n2n.sock. Prints events\n" +
 			"(messages, claims) one per line. Stops on SIGINT, SIGTERM or 'n2n stop'.\n\n" +
-			handlerHelp(),
+			handlerHelp() + "\n\n" + limitsHelp(),
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the full multiaddrs (with /p2p/) to `FILE` once listening"},
@@ -93,6 +94,9 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	env := handlerEnv()
 	d := daemon.New(c, node, daemon.NewFunctions(e.home, o.fns, o.concurrency, env))
 	d.AcceptClaims = !o.noAcceptClaims
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(d.Limits.MemoryLimit())
+	}
 	if e.debug {
 		d.Debug = func(format string, args ...any) { e.io.Info("n2n: debug: "+format, args...) }
 	}

@@ -32,16 +32,24 @@ type Limits struct {
 	HandshakeBurst int
 }
 
-// DefaultLimits are a daemon's limits unless set otherwise: 128 MiB for
+// DefaultLimits are a daemon's limits unless set otherwise: 96 MiB for
 // requests in progress (32 MiB per agent: a 16 MiB request and the next
 // ones on its session), 512 sessions (16 per agent), 50 new sessions a
-// second per agent in bursts of 100. Sessions hold up to ~128 KiB each
-// outside the budget (the floor, and a Noise message buffer), so the worst
-// case is about 192 MiB over the daemon's own ~40.
+// second per agent in bursts of 100. Each session holds up to ~128 KiB
+// outside the budget (its floor, and a Noise message buffer), so strangers
+// can make the daemon hold at most ~160 MiB over its own ~35 MiB.
 var DefaultLimits = Limits{
-	Memory: 128 << 20, AgentMemory: 32 << 20,
+	Memory: 96 << 20, AgentMemory: 32 << 20,
 	Sessions: 512, AgentSessions: 16,
 	Handshakes: 50, HandshakeBurst: 100,
+}
+
+// MemoryLimit is the soft limit for the Go heap of a daemon with these
+// limits (runtime/debug.SetMemoryLimit): what strangers can make it hold
+// and its own, so that the garbage collector works harder near it rather
+// than let the heap grow to twice what is live (GOGC) under an attack.
+func (l Limits) MemoryLimit() int64 {
+	return int64(l.Memory) + int64(l.Sessions)*128<<10 + 32<<20
 }
 
 // admission counts what each agent holds of the limits: memory (it is the
