@@ -60,6 +60,7 @@ type admission struct {
 	limits   Limits
 	memory   int // bytes held by all agents
 	sessions int // sessions served
+	refused  int // sessions refused, ever
 	agents   map[keys.PublicKey]*agentUse
 }
 
@@ -136,8 +137,10 @@ func (a *admission) enter(agent keys.PublicKey) (refused string) {
 	u := a.use(agent)
 	switch {
 	case a.sessions >= a.limits.Sessions || u.sessions >= a.limits.AgentSessions:
+		a.refused++
 		return refusedSessions
 	case !u.handshakes.Allow():
+		a.refused++
 		return refusedHandshakes
 	}
 	a.sessions++

@@ -59,9 +59,10 @@ func waitSessions(t *testing.T, d *Daemon, n int) {
 }
 
 // TestSessionCaps: an agent at its cap of sessions is refused another, as
-// busy and before any handshake (a client sees rpc.StatusBusy, exit 9),
-// while another agent is served; the daemon-wide cap holds across agents;
-// a session that ends frees its slot.
+// busy and before any handshake (a client that keeps being refused until
+// its dial timeout sees rpc.StatusBusy, exit 9), while another agent is
+// served; the daemon-wide cap holds across agents; a session that ends
+// frees its slot for a client trying again.
 func TestSessionCaps(t *testing.T) {
 	d := newDaemonWith(t, nil, Limits{Memory: 1 << 20, AgentMemory: 1 << 20, Sessions: 3, AgentSessions: 2, Handshakes: 100, HandshakeBurst: 100})
 	a, b := wireAgent(t, d), wireAgent(t, d)
@@ -78,7 +79,7 @@ func TestSessionCaps(t *testing.T) {
 	}
 	ep := &rpc.Endpoint{ID: a.ID, Node: a.Node, Book: a.Book}
 	defer ep.Close()
-	_, _, err := ep.Client(5*time.Second, 5*time.Second).Do(context.Background(), d.ID().Public(), &rpc.Request{Kind: rpc.KindPing})
+	_, _, err := ep.Client(time.Second, 5*time.Second).Do(context.Background(), d.ID().Public(), &rpc.Request{Kind: rpc.KindPing})
 	var se *rpc.StatusError
 	if !errors.As(err, &se) || se.Status != rpc.StatusBusy {
 		t.Fatalf("rpc client over the cap: %v, want status busy", err)
@@ -89,10 +90,28 @@ func TestSessionCaps(t *testing.T) {
 	if _, err := dialPing(t, b, d); !errors.Is(err, peers.ErrBusy) {
 		t.Fatalf("over the daemon's cap: %v, want busy", err)
 	}
+	// A client refused as busy tries again until its dial timeout: it gets
+	// the slot a session frees meanwhile.
+	refused := func() int {
+		d.admission.mu.Lock()
+		defer d.admission.mu.Unlock()
+		return d.admission.refused
+	}
+	before := refused()
+	retried := make(chan error, 1)
+	go func() {
+		_, _, err := ep.Client(20*time.Second, 5*time.Second).Do(context.Background(), d.ID().Public(), &rpc.Request{Kind: rpc.KindPing})
+		retried <- err
+	}()
+	for i := 0; refused() < before+2; i++ { // refused twice: it tries again
+		if i == 1000 {
+			t.Fatal("the waiting client was not refused")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	held[0].Close()
-	waitSessions(t, d, 2)
-	if _, err := dialPing(t, a, d); err != nil {
-		t.Fatalf("after a session ended: %v", err)
+	if err := <-retried; err != nil {
+		t.Fatalf("a client waiting for a slot: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"sync/atomic"
 	"time"
@@ -127,7 +128,11 @@ func (call *Call) Wait() (Response, peers.Source, error) {
 }
 
 // dial resolves and connects to `to`, opens a stream and runs the
-// handshake, all bounded by the dial timeout and ctx.
+// handshake, all bounded by the dial timeout and ctx. A stream the agent
+// refuses as busy before the handshake (too many sessions or handshakes of
+// this agent at once) is opened again after a pause, doubling from 20 ms
+// up to a second, until the dial timeout: nothing was sent on it, and
+// sessions come and go. After the dial timeout the refusal stands (busy).
 func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time) (*clientSession, peers.Source, error) {
 	e := c.endpoint
 	dctx, cancel := context.WithTimeout(ctx, c.dialTimeout)
@@ -136,9 +141,27 @@ func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time
 	if err != nil {
 		return nil, src, err
 	}
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		cs, err := c.handshake(dctx, to, deadline)
+		var se *StatusError
+		if !errors.As(err, &se) || se.Status != StatusBusy {
+			return cs, src, err
+		}
+		select {
+		case <-time.After(pause/2 + rand.N(pause)):
+		case <-dctx.Done():
+			return nil, src, err
+		}
+	}
+}
+
+// handshake opens a stream to `to` and runs the handshake on it, bounded by
+// dctx and the request's deadline.
+func (c *Client) handshake(dctx context.Context, to keys.PublicKey, deadline time.Time) (*clientSession, error) {
+	e := c.endpoint
 	st, err := e.Node.Open(dctx, to)
 	if err != nil {
-		return nil, src, err
+		return nil, err
 	}
 	hd, _ := dctx.Deadline()
 	if d := deadline.Add(replyGrace); d.Before(hd) {
@@ -156,8 +179,8 @@ func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time
 			err = fmt.Errorf("%w (%v)", ErrTimeout, c.timeout)
 		}
 		st.Reset()
-		return nil, src, err
+		return nil, err
 	}
 	st.SetDeadline(time.Time{})
-	return cs, src, nil
+	return cs, nil
 }
