@@ -141,12 +141,17 @@ func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time
 	if err != nil {
 		return nil, src, err
 	}
+	var refused error // the last refusal
 	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
 		cs, err := c.handshake(dctx, to, deadline)
 		var se *StatusError
 		if !errors.As(err, &se) || se.Status != StatusBusy {
+			if err != nil && refused != nil && dctx.Err() != nil {
+				err = refused // the dial timeout ended a try after refusals
+			}
 			return cs, src, err
 		}
+		refused = err
 		select {
 		case <-time.After(pause/2 + rand.N(pause)):
 		case <-dctx.Done():
