@@ -19,7 +19,7 @@ var errSelfNoDaemon = errors.New("no daemon is running to answer for this agent"
 // sendWindowBytes how many bytes of them.
 const (
 	sendWindow      = 1024
-	sendWindowBytes = 64 << 20
+	sendWindowBytes = 8 << 20
 )
 
 type sendOptions struct {

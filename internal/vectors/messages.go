@@ -20,6 +20,7 @@ var (
 	unknownKindResponse = rpc.Response{ID: 6, Status: rpc.StatusBadRequest, Error: "unknown request kind"}
 	unknownStatus       = rpc.Response{ID: 7, Status: "quota_exceeded", Error: "over quota"}
 	malformedAnswer     = rpc.Response{Status: rpc.StatusBadRequest, Error: "malformed request"}
+	busyAnswer          = rpc.Response{Status: rpc.StatusBusy, Error: "the agent is over its memory budget for requests in progress"}
 )
 
 // refusal is an encoding a receiver must refuse: a valid one with one
@@ -96,6 +97,10 @@ func buildMessages() *file {
 	writeResponseFields(f, "malformed_answer_", &malformedAnswer)
 	f.hex("malformed_answer", rpc.EncodeResponse(&malformedAnswer))
 	f.blank()
+	f.comment("The answer to a frame the callee will not hold (over its memory budget), under ID 0, before it closes.")
+	writeResponseFields(f, "busy_answer_", &busyAnswer)
+	f.hex("busy_answer", rpc.EncodeResponse(&busyAnswer))
+	f.blank()
 	f.comment(fmt.Sprintf("Encodings a receiver must refuse as malformed: each is the request %x", valid),
 		"({1: 1, 2: \"ping\", 7: 1000000}), or a response, with one thing wrong:")
 	for _, r := range refusals {
@@ -127,7 +132,7 @@ func checkMessages(p *fields) {
 	for _, x := range []struct {
 		prefix string
 		want   *rpc.Response
-	}{{"ext_response", &extResponse}, {"unknown_kind_response", &unknownKindResponse}, {"unknown_status", &unknownStatus}, {"malformed_answer", &malformedAnswer}} {
+	}{{"ext_response", &extResponse}, {"unknown_kind_response", &unknownKindResponse}, {"unknown_status", &unknownStatus}, {"malformed_answer", &malformedAnswer}, {"busy_answer", &busyAnswer}} {
 		resp := readResponseFields(p, x.prefix+"_", x.want)
 		b := p.hex(x.prefix)
 		if p.err != nil {
