@@ -2,11 +2,8 @@ package caps
 
 import (
 	"bytes"
-	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
@@ -15,7 +12,8 @@ import (
 // Ticket is what a grantor hands out of band so that the grantee can store a
 // claim: "n2ncap1" + base64url (no padding) of the canonical CBOR encoding of
 // the ticket followed by a 4-byte checksum (the first 4 bytes of BLAKE2b-256
-// of the CBOR). Its text holds the secret: treat it like a password.
+// of the CBOR): keys.EncodeChecked. Its text holds the secret: treat it like
+// a password.
 //
 // The CBOR body follows the protocol's version rule (PROTOCOL.md §10.4,
 // §12): fields under extension keys (24 and up) that this version does not
@@ -53,8 +51,7 @@ func (t *Ticket) body() []byte { return detcbor.AppendExtensions(detcbor.Marshal
 
 // Protocol constants of the ticket text. They are frozen.
 const (
-	TicketPrefix   = "n2ncap1"
-	ticketChecksum = 4
+	TicketPrefix = "n2ncap1"
 	// maxTicketText bounds the text accepted, far above the largest valid
 	// ticket (MaxFunctions names of 64 bytes and a MaxTag tag: about 6 KiB).
 	maxTicketText = 16 << 10
@@ -94,10 +91,7 @@ func (t *Ticket) Validate() error {
 // made with NewTicket from a stored grant is valid, and ParseTicket rejects
 // any other.
 func EncodeTicket(t Ticket) string {
-	body := t.body()
-	sum := keys.Sum256(body)
-	raw := append(body, sum[:ticketChecksum]...)
-	return TicketPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	return keys.EncodeChecked(TicketPrefix, t.body())
 }
 
 // ParseTicket parses the text form of a ticket, surrounding white space
@@ -105,30 +99,9 @@ func EncodeTicket(t Ticket) string {
 // keys.ErrMalformed; a checksum that does not match (a typo) wraps
 // keys.ErrChecksum. Error texts never quote the ticket.
 func ParseTicket(s string) (Ticket, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > maxTicketText {
-		return Ticket{}, fmt.Errorf("caps: %w ticket: longer than %d characters", keys.ErrMalformed, maxTicketText)
-	}
-	rest, ok := strings.CutPrefix(s, TicketPrefix)
-	if !ok {
-		return Ticket{}, fmt.Errorf("caps: %w ticket: must start with %q", keys.ErrMalformed, TicketPrefix)
-	}
-	// The decoder skips CR and LF, which would make two texts name one
-	// ticket: only the alphabet itself is accepted.
-	if i := strings.IndexFunc(rest, func(r rune) bool { return !isBase64URL(r) }); i >= 0 {
-		return Ticket{}, fmt.Errorf("caps: %w ticket: character %d is not base64url", keys.ErrMalformed, len(TicketPrefix)+i+1)
-	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(rest)
+	body, err := keys.DecodeChecked(TicketPrefix, "ticket", s, maxTicketText)
 	if err != nil {
-		return Ticket{}, fmt.Errorf("caps: %w ticket: not base64url (truncated or mistyped at the end?)", keys.ErrMalformed)
-	}
-	if len(raw) <= ticketChecksum {
-		return Ticket{}, fmt.Errorf("caps: %w ticket: too short", keys.ErrMalformed)
-	}
-	body, sum := raw[:len(raw)-ticketChecksum], raw[len(raw)-ticketChecksum:]
-	want := keys.Sum256(body)
-	if subtle.ConstantTimeCompare(want[:ticketChecksum], sum) != 1 {
-		return Ticket{}, fmt.Errorf("caps: ticket: %w (mistyped or truncated?)", keys.ErrChecksum)
+		return Ticket{}, fmt.Errorf("caps: %w", err)
 	}
 	var t Ticket
 	ext, err := detcbor.DecodeMap(decMode(), body, t.field)
@@ -146,8 +119,4 @@ func ParseTicket(s string) (Ticket, error) {
 		return Ticket{}, fmt.Errorf("caps: %w ticket: not canonical", keys.ErrMalformed)
 	}
 	return t, nil
-}
-
-func isBase64URL(r rune) bool {
-	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }

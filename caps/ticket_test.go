@@ -16,7 +16,7 @@ func ticketText(t testing.TB, v any) string {
 	t.Helper()
 	body := mustMarshal(t, v)
 	sum := keys.Sum256(body)
-	return TicketPrefix + base64.RawURLEncoding.EncodeToString(append(body, sum[:ticketChecksum]...))
+	return TicketPrefix + base64.RawURLEncoding.EncodeToString(append(body, sum[:4]...))
 }
 
 // flip returns a different base64url character.
@@ -152,7 +152,7 @@ func TestTicketExtensionField(t *testing.T) {
 // reencode appends a correct checksum to body and encodes it.
 func reencode(t testing.TB, body []byte) string {
 	sum := keys.Sum256(body)
-	return base64.RawURLEncoding.EncodeToString(append(body, sum[:ticketChecksum]...))
+	return base64.RawURLEncoding.EncodeToString(append(body, sum[:4]...))
 }
 
 func FuzzParseTicket(f *testing.F) {
