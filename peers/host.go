@@ -10,11 +10,14 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	bhost "github.com/libp2p/go-libp2p/p2p/host/basic"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"github.com/multiformats/go-multiaddr"
+	"go.uber.org/fx"
 
 	"github.com/n2n-dev/n2n/keys"
 )
@@ -25,13 +28,18 @@ import (
 const perPeerConns = 256
 
 // NewServer starts the host of `n2n serve`: it listens (TCP and QUIC), runs
-// a DHT server, connects to the bootstrap peers in the background, and
-// publishes the agent record once the routing table has a peer, then every
+// the DHT, connects to the bootstrap peers in the background, and publishes
+// the agent record once the routing table has a peer, then every
 // Options.Republish and whenever its addresses change. With Options.MDNS it
 // also advertises itself over mDNS and connects to the servers it finds
 // there; it fails if mDNS cannot start (no usable multicast interface). It
 // returns once listening; use WaitRoutingTable to wait for the DHT. ctx is
 // not retained: construction does not block on the network.
+//
+// A public node (Options.Public) serves the DHT and relays (relay.go).
+// Another server serves the DHT unless it is not publicly reachable (kad-dht
+// ModeAutoServer: AutoNAT's verdict, or natted), holds relay reservations
+// when it is not, and hole-punches (punch.go).
 func NewServer(ctx context.Context, o Options) (*Node, error) {
 	n, listen, key, err := newNode(o, true)
 	if err != nil {
@@ -42,7 +50,11 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 		n.cancel()
 		return nil, err
 	}
-	h, err := libp2p.New(
+	if n.announce, err = parseAnnounce(n.opts.Announce); err != nil {
+		n.cancel()
+		return nil, err
+	}
+	opts := []libp2p.Option{
 		libp2p.Identity(key),
 		libp2p.ResourceManager(rm),
 		libp2p.ListenAddrs(listen...),
@@ -53,20 +65,47 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 		libp2p.DisableMetrics(),
 		libp2p.WithDialTimeout(n.opts.DialTimeout),
 		libp2p.EnableRelay(),
-		libp2p.EnableRelayService(),
-		libp2p.EnableHolePunching(),
-		libp2p.EnableNATService(),
-		libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates),
-	)
+		libp2p.AddrsFactory(n.advertised),
+	}
+	mode := dht.ModeServer
+	if n.opts.Public {
+		opts = append(opts, publicOptions(n.opts.Relay, n.announce)...)
+	} else {
+		mode = dht.ModeAutoServer
+		n.hostReady = make(chan struct{})
+		n.natted = n.opts.assumeNAT || natted(listen, n.bootstrap)
+		n.addrsChanged = make(chan struct{}, 1)
+		cm, err := connmgr.NewConnManager(160, 192) // libp2p's default
+		if err != nil {
+			n.cancel()
+			return nil, fmt.Errorf("peers: connection manager: %w", err)
+		}
+		n.relays = &reservations{ConnManager: cm, changed: n.relaysChanged}
+		opts = append(opts, n.agentOptions()...)
+		opts = append(opts,
+			libp2p.ConnectionManager(n.relays),
+			libp2p.WithFxOption(fx.Invoke(func(o bhost.ObservedAddrsManager) { n.observed = o })),
+		)
+	}
+	h, err := libp2p.New(opts...)
 	if err != nil {
 		n.cancel()
 		return nil, fmt.Errorf("peers: start host: %w", err)
 	}
 	n.h = h
-	d, err := n.newDHT(dht.ModeServer)
+	h.Network().Notify(&network.NotifyBundle{DisconnectedF: n.forgetUsage})
+	if n.relays != nil {
+		close(n.hostReady)
+		n.relays.host.Store(&h)
+		if err := n.startPunching(); err != nil {
+			n.cancel()
+			h.Close()
+			return nil, err
+		}
+	}
+	d, err := n.newDHT(mode)
 	if err != nil {
-		n.cancel()
-		h.Close()
+		n.Close()
 		return nil, fmt.Errorf("peers: start dht: %w", err)
 	}
 	n.dht = d
@@ -85,6 +124,14 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+// relaysChanged asks for the record to be published again.
+func (n *Node) relaysChanged() {
+	select {
+	case n.addrsChanged <- struct{}{}:
+	default:
+	}
 }
 
 // NewClient makes the host of a one-shot command: it does not listen, dials
@@ -121,6 +168,7 @@ func NewClient(ctx context.Context, o Options) (*Node, error) {
 		return nil, fmt.Errorf("peers: start host: %w", err)
 	}
 	n.h = h
+	h.Network().Notify(&network.NotifyBundle{DisconnectedF: n.forgetUsage})
 	return n, nil
 }
 
@@ -185,12 +233,15 @@ func parseBootstrap(ss []string) ([]peer.AddrInfo, error) {
 	return infos, nil
 }
 
-// serverResources is libp2p's default resource manager with room for bursts
-// of one-shot commands from one agent (perPeerConns).
+// serverResources is libp2p's default resource manager (with its limits for
+// its own services: relay, hole punching, AutoNAT) with room for bursts of
+// one-shot commands from one agent (perPeerConns).
 func serverResources() (network.ResourceManager, error) {
+	defaults := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&defaults)
 	limits := rcmgr.PartialLimitConfig{
 		PeerDefault: rcmgr.ResourceLimits{Conns: perPeerConns, ConnsInbound: perPeerConns, FD: perPeerConns},
-	}.Build(rcmgr.DefaultLimits.AutoScale())
+	}.Build(defaults.AutoScale())
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits))
 	if err != nil {
 		return nil, fmt.Errorf("peers: resource manager: %w", err)

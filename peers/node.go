@@ -12,6 +12,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	bhost "github.com/libp2p/go-libp2p/p2p/host/basic"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
+	"github.com/multiformats/go-multiaddr"
 
 	"github.com/n2n-dev/n2n/keys"
 )
@@ -63,10 +66,24 @@ type Options struct {
 	// Republish is the period of agent-record republishing (default
 	// DefaultRepublish). Servers only.
 	Republish time.Duration
+	// Public declares a public node (serve --public): reachable at its
+	// addresses (or Announce), it serves the DHT, runs its circuit relay
+	// service at once with Relay's limits, whatever AutoNAT says, and
+	// answers AutoNAT probes. Servers only.
+	Public bool
+	// Announce are the multiaddrs (without /p2p/) others should dial, in
+	// place of the listen addresses: a node behind a 1:1 NAT, or on a
+	// network of private addresses that others reach. Servers only.
+	Announce []string
+	// Relay are a public node's relay limits (default DefaultRelayLimits).
+	Relay RelayLimits
 
 	// mdnsService replaces MDNSService (tests isolate themselves from any
 	// other n2n server on the link with it).
 	mdnsService string
+	// assumeNAT makes a server take itself to be behind a NAT whatever its
+	// addresses (tests on loopback).
+	assumeNAT bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -130,6 +147,19 @@ type Node struct {
 	closeErr  error
 
 	rtAdded *rtSignal // nil on a server; see rtWatch
+
+	// Reaching across NATs (relay.go, punch.go, path.go); servers only,
+	// except usage.
+	hostReady    chan struct{}              // closed once h is set, for what libp2p runs before
+	natted       bool                       // takes itself to be behind a NAT
+	announce     []multiaddr.Multiaddr      // Options.Announce
+	relays       *reservations              // relays AutoRelay holds; nil on a public node
+	addrsChanged chan struct{}              // the relays held changed: publish the record
+	hps          *holepunch.Service         // nil on a public node
+	observed     bhost.ObservedAddrsManager // where peers saw the host; may be nil
+	punchMu      sync.Mutex
+	punching     map[peer.ID]bool // peers whose hole punch is retried
+	usage        sync.Map         // network.Conn → *connUsage, relayed ones
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is
@@ -170,6 +200,9 @@ func (n *Node) Addrs() []string {
 	return out
 }
 
+// Public tells whether the node is a public node (Options.Public).
+func (n *Node) Public() bool { return n.opts.Public }
+
 // ConnectedAgents are the agents this node has a live connection with,
 // sorted by key.
 func (n *Node) ConnectedAgents() []keys.PublicKey {
@@ -206,6 +239,9 @@ func (n *Node) Close() error {
 			var errs []error
 			if n.mdns != nil {
 				errs = append(errs, n.mdns.Close())
+			}
+			if n.hps != nil {
+				errs = append(errs, n.hps.Close()) // ends punches in progress
 			}
 			n.wg.Wait()
 			if d != nil {

@@ -8,7 +8,6 @@ import (
 
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/event"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 )
@@ -18,7 +17,8 @@ const publishTimeout = 30 * time.Second
 
 // republishLoop publishes the agent record of a server once its routing
 // table has a peer, then every Options.Republish and whenever addresses
-// change (sub), retrying each second after a failure, until Close.
+// change (sub, and addrsChanged for the relays held), retrying each second
+// after a failure, until Close.
 func (n *Node) republishLoop(d *dht.IpfsDHT, sub event.Subscription) {
 	defer sub.Close()
 	check := time.NewTicker(time.Second)
@@ -31,6 +31,8 @@ func (n *Node) republishLoop(d *dht.IpfsDHT, sub event.Subscription) {
 		case <-n.ctx.Done():
 			return
 		case <-sub.Out():
+			due = true
+		case <-n.addrsChanged:
 			due = true
 		case <-period.C:
 			due = true
@@ -100,22 +102,4 @@ func (n *Node) LastPublish() (time.Time, error) {
 	n.pubMu.Lock()
 	defer n.pubMu.Unlock()
 	return n.lastPub, n.lastPubErr
-}
-
-// relayCandidates feeds AutoRelay with DHT peers (the relays a server
-// behind NAT may reserve a slot with).
-func (n *Node) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
-	ch := make(chan peer.AddrInfo, max(num, 0))
-	defer close(ch)
-	d := n.currentDHT()
-	if d == nil {
-		return ch
-	}
-	for _, p := range d.RoutingTable().ListPeers() {
-		if len(ch) == cap(ch) {
-			break
-		}
-		ch <- n.h.Peerstore().PeerInfo(p)
-	}
-	return ch
 }

@@ -30,6 +30,9 @@ type Stream interface {
 	// from that agent now): there, reads and writes fail with ErrBusy.
 	ResetBusy() error
 	RemoteAgent() keys.PublicKey
+	// Path is the path of the stream's connection, with what n2n streams
+	// moved over it so far.
+	Path() Path
 }
 
 // ErrBusy: the other end refused the stream because it is busy (see
@@ -39,19 +42,34 @@ var ErrBusy = errors.New("the agent is busy")
 type stream struct {
 	network.Stream
 	agent keys.PublicKey
+	path  Path
+	usage *connUsage // nil on a direct connection
 }
 
 func (s *stream) RemoteAgent() keys.PublicKey { return s.agent }
 
 func (s *stream) ResetBusy() error { return s.ResetWithError(network.StreamResourceLimitExceeded) }
 
+func (s *stream) Path() Path {
+	if s.usage == nil {
+		return s.path
+	}
+	return s.usage.path()
+}
+
 func (s *stream) Read(p []byte) (int, error) {
 	n, err := s.Stream.Read(p)
+	if s.usage != nil {
+		s.usage.received.Add(int64(n))
+	}
 	return n, busy(err)
 }
 
 func (s *stream) Write(p []byte) (int, error) {
 	n, err := s.Stream.Write(p)
+	if s.usage != nil {
+		s.usage.sent.Add(int64(n))
+	}
 	return n, busy(err)
 }
 
@@ -66,12 +84,13 @@ func busy(err error) error {
 	return err
 }
 
-func wrapStream(s network.Stream) (*stream, error) {
+func (n *Node) wrapStream(s network.Stream) (*stream, error) {
 	agent, err := agentOfKey(s.Conn().RemotePublicKey())
 	if err != nil {
 		return nil, err
 	}
-	return &stream{Stream: s, agent: agent}, nil
+	path, usage := n.pathOf(s.Conn())
+	return &stream{Stream: s, agent: agent, path: path, usage: usage}, nil
 }
 
 // Handle makes fn serve every incoming /n2n/1.0.0 stream, each in its own
@@ -83,7 +102,7 @@ func (n *Node) Handle(fn func(Stream)) {
 		return
 	}
 	n.h.SetStreamHandler(ProtocolID, func(s network.Stream) {
-		w, err := wrapStream(s)
+		w, err := n.wrapStream(s)
 		if err != nil {
 			s.Reset()
 			return
@@ -107,7 +126,7 @@ func (n *Node) Open(ctx context.Context, agent keys.PublicKey) (Stream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peers: open %s: %w: %w", agent, ErrUnreachable, err)
 	}
-	w, err := wrapStream(s)
+	w, err := n.wrapStream(s)
 	if err != nil {
 		s.Reset()
 		return nil, fmt.Errorf("peers: open %s: %w", agent, err)
