@@ -29,6 +29,10 @@ var (
 type Client struct {
 	endpoint             *Endpoint
 	dialTimeout, timeout time.Duration // see Endpoint.Client
+	// DirectOnly refuses to send over a relayed connection: a request to
+	// an agent reachable only through a relay waits a few seconds for a
+	// direct connection, then fails with a RelayError. Set before use.
+	DirectOnly bool
 }
 
 // Client returns a client of the endpoint with these timeouts: dialTimeout
@@ -52,8 +56,13 @@ func nextID() uint64 {
 // with it or on a new one (resolved and connected as DESIGN §7 says). It is
 // safe to call from many goroutines at once. It returns the response and
 // the resolution step that connected (SourceConnected for a kept session).
-// Errors: ErrTooLarge before anything is sent, peers.ErrUnreachable,
-// ErrAuth, ErrTimeout, ctx's error.
+// Errors: ErrTooLarge before anything is sent, peers.ErrUnreachable (a
+// *RelayError among them), ErrAuth, ErrTimeout, ctx's error.
+//
+// A session through a relay carries a request only if the relay's data
+// limit leaves room for it (and not at all with DirectOnly); otherwise the
+// request waits up to directWait for the direct connection that hole
+// punching makes, and goes over a new session on it.
 func (c *Client) Do(ctx context.Context, to keys.PublicKey, req *Request) (Response, peers.Source, error) {
 	return c.Go(ctx, to, req).Wait()
 }
@@ -62,6 +71,7 @@ func (c *Client) Do(ctx context.Context, to keys.PublicKey, req *Request) (Respo
 type Call struct {
 	ctx      context.Context
 	client   *Client
+	to       keys.PublicKey
 	req      *Request
 	deadline time.Time // the caller's, on its own clock
 	session  *clientSession
@@ -78,7 +88,7 @@ type Call struct {
 // is what remains of the client's when it is sent (the callee counts it
 // from then, on its own clock).
 func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call {
-	call := &Call{ctx: ctx, client: c, req: req}
+	call := &Call{ctx: ctx, client: c, to: to, req: req}
 	if len(req.Payload) > MaxPayload {
 		call.err = ErrTooLarge
 		return call
@@ -90,9 +100,10 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 	if req.ID == 0 {
 		req.ID = nextID()
 	}
+	waited := false
 	for {
 		call.src = peers.SourceConnected
-		cs, fresh, err := c.endpoint.pool.get(ctx, to, func() (*clientSession, error) {
+		cs, fresh, err := c.endpoint.pool.get(ctx, to, c.superseded(to), func() (*clientSession, error) {
 			var cs *clientSession
 			var err error
 			cs, call.src, err = c.dial(ctx, to, call.deadline)
@@ -105,12 +116,24 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 			}
 			return call
 		}
+		if path := cs.pathNow(); path.Relayed && (c.DirectOnly || !fits(path, req)) {
+			if !waited && c.waitDirect(ctx, to) {
+				waited = true
+				continue // the pool gives the relayed session up
+			}
+			reason := RelayTooSmall
+			if c.DirectOnly {
+				reason = RelayRefused
+			}
+			call.err = &RelayError{Agent: to, Path: path, Reason: reason, CanGoDirect: c.endpoint.Node.CanGoDirect()}
+			return call
+		}
 		req.SetTimeout(time.Until(call.deadline)) // 0 once it has passed: the callee answers timeout
 		answer, sent, err := cs.send(req)
 		if !sent && !fresh {
 			continue // the kept session had ended: nothing was sent, dial again
 		}
-		call.session, call.answer, call.err = cs, answer, err
+		call.session, call.answer, call.err = cs, answer, c.relayCut(to, cs, err)
 		return call
 	}
 }
@@ -122,9 +145,57 @@ func (call *Call) Wait() (Response, peers.Source, error) {
 		if errors.Is(call.err, ErrTimeout) {
 			call.err = fmt.Errorf("%w (%v)", ErrTimeout, call.client.timeout)
 		}
+		call.err = call.client.relayCut(call.to, call.session, call.err)
 	}
 	call.done = true
 	return call.resp, call.src, call.err
+}
+
+// Path is the path of the session that carried the request (the zero Path,
+// direct, if none did).
+func (call *Call) Path() peers.Path {
+	if call.session == nil {
+		return peers.Path{}
+	}
+	return call.session.pathNow()
+}
+
+// superseded tells the pool that a relayed session with `to` is given up
+// once a direct connection exists.
+func (c *Client) superseded(to keys.PublicKey) func(*clientSession) bool {
+	return func(cs *clientSession) bool {
+		if !cs.pathNow().Relayed {
+			return false
+		}
+		p, ok := c.endpoint.Node.PathTo(to)
+		return ok && !p.Relayed
+	}
+}
+
+// waitDirect waits (directWait at most) for a direct connection to `to`.
+func (c *Client) waitDirect(ctx context.Context, to keys.PublicKey) bool {
+	ctx, cancel := context.WithTimeout(ctx, directWait)
+	defer cancel()
+	return c.endpoint.Node.WaitDirect(ctx, to)
+}
+
+// relayCut turns err, the failure of a request on session cs, into a
+// RelayError when the session ran through a relay and the failure is the
+// connection's: libp2p's text ("stream reset") says nothing to a user.
+func (c *Client) relayCut(to keys.PublicKey, cs *clientSession, err error) error {
+	if err == nil || cs == nil || !cs.pathNow().Relayed {
+		return err
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return err
+	}
+	for _, keep := range []error{ErrTimeout, ErrAuth, ErrBadMessage, peers.ErrBusy, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, keep) {
+			return err
+		}
+	}
+	return &RelayError{Agent: to, Path: cs.pathNow(), Reason: RelayCut, CanGoDirect: c.endpoint.Node.CanGoDirect(), Err: err}
 }
 
 // dial resolves and connects to `to`, opens a stream and runs the
@@ -187,5 +258,6 @@ func (c *Client) handshake(dctx context.Context, to keys.PublicKey, deadline tim
 		return nil, err
 	}
 	st.SetDeadline(time.Time{})
+	cs.path = st.Path
 	return cs, nil
 }

@@ -41,6 +41,11 @@ type clientSession struct {
 	active  int           // requests waiting for their answer
 	idle    *time.Timer   // closes the session after clientIdle with none active
 	onEnd   func()        // told once when the session ends (its pool forgets it)
+	retired bool          // given up by its pool: ends once none is active
+
+	// path is the path of the session's stream (set by Client.dial; nil:
+	// a stream of bytes, not a connection).
+	path func() peers.Path
 }
 
 // dialSession runs the initiator's handshake with the agent `to` on rw and
@@ -140,6 +145,10 @@ func (c *clientSession) forget(id uint64) {
 	defer c.mu.Unlock()
 	delete(c.pending, id)
 	c.active--
+	if c.active == 0 && c.retired && c.err == nil {
+		go c.close() // not under c.mu
+		return
+	}
 	if c.active == 0 && c.err == nil {
 		if c.idle == nil {
 			c.idle = time.AfterFunc(clientIdle, c.closeIfIdle)
@@ -229,6 +238,25 @@ func (c *clientSession) reason() error {
 
 // close ends the session from this side.
 func (c *clientSession) close() { c.end(errClosed) }
+
+// retire ends the session once no request on it waits for its answer.
+func (c *clientSession) retire() {
+	c.mu.Lock()
+	c.retired = true
+	idle := c.active == 0
+	c.mu.Unlock()
+	if idle {
+		c.close()
+	}
+}
+
+// pathNow is the path of the session's stream now.
+func (c *clientSession) pathNow() peers.Path {
+	if c.path == nil {
+		return peers.Path{}
+	}
+	return c.path()
+}
 
 // alive reports whether the session can take another request.
 func (c *clientSession) alive() bool {

@@ -20,8 +20,11 @@ type sessionPool struct {
 
 // get returns a live session with `to`, or dials one (one dial at a time per
 // agent: the others wait for it). fresh reports a session dialled by this
-// call.
-func (p *sessionPool) get(ctx context.Context, to keys.PublicKey, dial func() (*clientSession, error)) (c *clientSession, fresh bool, err error) {
+// call. A kept session that stale (if not nil) reports is given up: it ends
+// once its requests are answered, and a new one is dialled — so the next
+// stream of a relayed session runs on the direct connection once there is
+// one (libp2p does not move streams).
+func (p *sessionPool) get(ctx context.Context, to keys.PublicKey, stale func(*clientSession) bool, dial func() (*clientSession, error)) (c *clientSession, fresh bool, err error) {
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -29,8 +32,14 @@ func (p *sessionPool) get(ctx context.Context, to keys.PublicKey, dial func() (*
 			return nil, false, errClosed
 		}
 		if c := p.sessions[to]; c != nil && c.alive() {
+			if stale == nil || !stale(c) {
+				p.mu.Unlock()
+				return c, false, nil
+			}
+			delete(p.sessions, to)
 			p.mu.Unlock()
-			return c, false, nil
+			c.retire() // outside p.mu: ending it calls forget
+			continue
 		}
 		if wait := p.dials[to]; wait != nil {
 			p.mu.Unlock()
