@@ -106,6 +106,7 @@ type env struct {
 	dialTimeout time.Duration
 	bootstrap   []string
 	noDaemon    bool
+	directOnly  bool
 	passFile    string
 	debug       bool // --debug, N2N_DEBUG: errors with their whole chain
 }
@@ -120,6 +121,7 @@ func globalFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "dial-timeout", Value: 10 * time.Second, Usage: "wait `DURATION` for an address that does not answer"},
 		&cli.StringSliceFlag{Name: "bootstrap", Usage: "DHT bootstrap peer `ADDR` (multiaddr with /p2p/; repeatable)", EnvVars: []string{"N2N_BOOTSTRAP"}},
 		&cli.BoolFlag{Name: "no-daemon", Usage: "do not use a running 'n2n serve'; open the home directly"},
+		&cli.BoolFlag{Name: "direct-only", Usage: "never send through a relay: fail (exit 5) while an agent is reachable only through one"},
 		&cli.StringFlag{Name: "passphrase-file", Usage: "read the home's passphrase from `FILE` (N2N_PASSPHRASE holds the passphrase itself)"},
 		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour `WHEN`: auto, always or never (NO_COLOR is honoured)"},
 		&cli.BoolFlag{Name: "debug", Usage: "show errors with every detail below them (also N2N_DEBUG=1)"},
@@ -228,6 +230,7 @@ func (e *env) setup(c *cli.Context) error {
 	e.dialTimeout = c.Duration("dial-timeout")
 	e.bootstrap = c.StringSlice("bootstrap")
 	e.noDaemon = c.Bool("no-daemon")
+	e.directOnly = c.Bool("direct-only")
 	e.passFile = c.String("passphrase-file")
 	if e.timeout <= 0 || e.dialTimeout <= 0 {
 		return usagef("--timeout and --dial-timeout must be positive")

@@ -106,11 +106,15 @@ func classify(err error) (code int, hint string) {
 func classifyBase(err error) (int, string) {
 	var ie *chain.IntegrityError
 	var st *rpc.StatusError
+	var re *rpc.RelayError
 	if errors.As(err, &st) {
 		if x, ok := statusExit[st.Status]; ok {
 			return x.code, x.hint
 		}
 		return exitRemote, ""
+	}
+	if errors.As(err, &re) {
+		return exitUnreachable, relayHint(re)
 	}
 	switch {
 	case errors.As(err, &ie):
@@ -155,4 +159,19 @@ func classifyBase(err error) (int, string) {
 		return exitError, "check who owns the home and its permissions (ls -ld), or use --home for your own"
 	}
 	return exitError, ""
+}
+
+// relayHint says what to do about a request a relay did not carry.
+func relayHint(re *rpc.RelayError) string {
+	switch {
+	case re.Reason == rpc.RelayCut:
+		return "try again: a new relayed connection starts with the relay's whole limit; a daemon ('n2n serve') connects directly where the NATs allow"
+	case re.Reason == rpc.RelayRefused && re.CanGoDirect:
+		return "no direct connection came (a NAT that gives each connection its own port prevents one); drop --direct-only to use the relay"
+	case re.Reason == rpc.RelayRefused:
+		return "run 'n2n serve' so your daemon can connect directly, or drop --direct-only"
+	case re.CanGoDirect:
+		return "no direct connection came (a NAT that gives each connection its own port prevents one); use a relay that allows more ('n2n serve --public')"
+	}
+	return "run 'n2n serve' so your daemon can connect directly, or use a relay that allows more ('n2n serve --public')"
 }

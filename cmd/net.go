@@ -31,13 +31,15 @@ type netHome struct {
 // book learns meanwhile is kept in memory and written when done is called.
 func (e *env) connect(ctx context.Context, write bool) (*netHome, error) {
 	if d := e.daemon; d != nil {
-		return &netHome{chain: d.Chain, node: d.Node, client: d.Client(e.dialTimeout, e.timeout), book: d.Book(), done: func() {}}, nil
+		client := d.Client(e.dialTimeout, e.timeout)
+		client.DirectOnly = e.directOnly
+		return &netHome{chain: d.Chain, node: d.Node, client: client, book: d.Book(), done: func() {}}, nil
 	}
 	c, done, err := e.openHome(ctx, !write)
 	if err != nil {
 		return nil, err
 	}
-	node, err := peers.NewClient(ctx, peers.Options{Identity: c.Identity(), Bootstrap: e.bootstrap, DialTimeout: e.dialTimeout})
+	node, err := peers.NewClient(ctx, peers.Options{Identity: c.Identity(), Bootstrap: e.bootstrapOf(c), DialTimeout: e.dialTimeout})
 	if err != nil {
 		done()
 		return nil, err
@@ -50,7 +52,9 @@ func (e *env) connect(ctx context.Context, write bool) (*netHome, error) {
 	}
 	book := &peers.AddrBook{Store: store}
 	ep := &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}
-	return &netHome{chain: c, node: node, client: ep.Client(e.dialTimeout, e.timeout), book: book, done: func() {
+	client := ep.Client(e.dialTimeout, e.timeout)
+	client.DirectOnly = e.directOnly
+	return &netHome{chain: c, node: node, client: client, book: book, done: func() {
 		learnt := pending != nil && len(pending.sets) > 0
 		if e.exiting && !write && !learnt {
 			return // nothing to write: the exit releases the host and the home
@@ -64,6 +68,16 @@ func (e *env) connect(ctx context.Context, write bool) (*netHome, error) {
 		}
 		done()
 	}}, nil
+}
+
+// bootstrapOf is --bootstrap (or N2N_BOOTSTRAP), or when none is given the
+// bootstrap nodes the home learnt from contact cards.
+func (e *env) bootstrapOf(c *chain.Chain) []string {
+	if len(e.bootstrap) > 0 {
+		return e.bootstrap
+	}
+	boot, _ := (&peers.AddrBook{Store: c.Side(peers.BookSide)}).BootstrapNodes() // none if unreadable
+	return boot
 }
 
 // saveBook writes address-book entries learnt while the home was open
@@ -154,4 +168,33 @@ func (e *env) printReply(resp rpc.Response) error {
 	}
 	_, err := e.io.Write(resp.Payload)
 	return err
+}
+
+// addPath adds a path's JSON fields to v: path ("direct" or "relayed") and,
+// when relayed, relay (the relay's peer ID).
+func addPath(v map[string]any, p peers.Path) {
+	v["path"] = p.String()
+	if p.Relayed {
+		v["relay"] = p.Relay
+	}
+}
+
+// pathText is a path in words: "direct" or "relayed by <relay>".
+func pathText(p peers.Path) string {
+	if p.Relayed {
+		return "relayed by " + p.Relay
+	}
+	return "direct"
+}
+
+// pathCell is a path in one cell: pathText on a terminal; in a pipe
+// "direct" or "relayed:<relay>", one field.
+func (e *env) pathCell(p peers.Path) string {
+	if e.io.Mode != output.Plain {
+		return pathText(p)
+	}
+	if p.Relayed {
+		return "relayed:" + p.Relay
+	}
+	return "direct"
 }

@@ -22,9 +22,19 @@ func peersCommand() *cli.Command {
 		},
 		Subcommands: []*cli.Command{{
 			Name:      "add",
-			Usage:     "remember an address for an agent",
-			ArgsUsage: "AGENT MULTIADDR",
+			Usage:     "remember an address for an agent, or learn a contact card",
+			ArgsUsage: "AGENT MULTIADDR, or CARD",
+			Description: "With AGENT and MULTIADDR, remembers the address for 30 days. With a contact\n" +
+				"card (n2ncard1…, from 'n2n id --card'), remembers the agent's addresses and\n" +
+				"keeps the card's bootstrap nodes as this home's: commands and 'n2n serve' use\n" +
+				"them when no --bootstrap is given.",
 			Action: func(c *cli.Context) error {
+				if c.NArg() == 1 && strings.HasPrefix(strings.TrimSpace(c.Args().First()), peers.CardPrefix) {
+					return runPeersAddCard(c.Context, envOf(c), c.Args().First())
+				}
+				if c.NArg() != 2 {
+					return usagef("peers add needs AGENT and MULTIADDR, or a CARD (n2ncard1…)")
+				}
 				return runPeersAdd(c.Context, envOf(c), c.Args().Get(0), c.Args().Get(1))
 			},
 		}},
@@ -82,6 +92,29 @@ func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
 	}
 	if other != nil {
 		e.io.Warn("%s names another agent (%s); connections there are authenticated as %s, so another agent answering fails", addr, other, to)
+	}
+	return nil
+}
+
+func runPeersAddCard(ctx context.Context, e *env, text string) error {
+	card, err := peers.ParseCard(text)
+	if err != nil {
+		return err
+	}
+	c, done, err := e.openHome(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	book := &peers.AddrBook{Store: c.Side(peers.BookSide)}
+	own, boot := card.Split()
+	if len(own) > 0 && card.Agent != c.Identity().Public() {
+		if err := book.Add(card.Agent, own, manualTTL); err != nil {
+			return err
+		}
+	}
+	if len(boot) > 0 {
+		return book.AddBootstrap(boot)
 	}
 	return nil
 }

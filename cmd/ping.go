@@ -18,8 +18,9 @@ func pingCommand() *cli.Command {
 		Name:      "ping",
 		Usage:     "measure round trips to an agent",
 		ArgsUsage: "AGENT",
-		Description: "Connects to AGENT and runs --count sessions, each a Noise IK handshake and\n" +
-			"one request, printing the round-trip time of each.",
+		Description: "Connects to AGENT and sends --count pings, printing the round-trip time of\n" +
+			"each, the resolution step that connected (connection, address book or dht) and\n" +
+			"the path: direct, or relayed (with the relay's peer ID).",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Value: 3, Usage: "make `N` round trips"},
 		},
@@ -44,7 +45,8 @@ func runPing(ctx context.Context, e *env, agent string, count int) error {
 	defer h.done()
 	for i := 1; i <= count; i++ {
 		start := time.Now()
-		resp, src, err := h.client.Do(ctx, to, &rpc.Request{Kind: rpc.KindPing})
+		call := h.client.Go(ctx, to, &rpc.Request{Kind: rpc.KindPing})
+		resp, src, err := call.Wait()
 		if err == nil {
 			err = resp.Err()
 		}
@@ -53,13 +55,16 @@ func runPing(ctx context.Context, e *env, agent string, count int) error {
 		}
 		rtt := time.Since(start)
 		ms := float64(rtt.Microseconds()) / 1000
+		path := call.Path()
 		switch e.io.Mode {
 		case output.JSON:
-			err = e.io.JSONLine(map[string]any{"agent_id": to.String(), "seq": i, "rtt_ms": ms, "source": src.String()})
+			v := map[string]any{"agent_id": to.String(), "seq": i, "rtt_ms": ms, "source": src.String()}
+			addPath(v, path)
+			err = e.io.JSONLine(v)
 		case output.Plain:
-			e.io.Println(strconv.Itoa(i) + "\t" + fmt.Sprintf("%.3fms", ms) + "\t" + src.String())
+			e.io.Println(strconv.Itoa(i) + "\t" + fmt.Sprintf("%.3fms", ms) + "\t" + src.String() + "\t" + e.pathCell(path))
 		default:
-			e.io.Println(fmt.Sprintf("%d  %s  %s", i, e.io.Bold(fmt.Sprintf("%.3f ms", ms)), e.io.Faint("via "+src.String())))
+			e.io.Println(fmt.Sprintf("%d  %s  %s", i, e.io.Bold(fmt.Sprintf("%.3f ms", ms)), e.io.Faint("via "+src.String()+", "+pathText(path))))
 		}
 		if err != nil {
 			return err

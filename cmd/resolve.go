@@ -16,7 +16,8 @@ func resolveCommand() *cli.Command {
 		ArgsUsage: "AGENT",
 		Description: "Tries, in order, a live connection of the daemon, the address book and the\n" +
 			"DHT (the agent's signed record and FindPeer), stopping at the first that\n" +
-			"connects. Prints the addresses and the step: connection, address book or dht.",
+			"connects. Prints the addresses, the step (connection, address book or dht) and\n" +
+			"the path of the connection: direct, or relayed (with the relay's peer ID).",
 		Action: func(c *cli.Context) error {
 			return runResolve(c.Context, envOf(c), c.Args().First())
 		},
@@ -41,7 +42,10 @@ func runResolve(ctx context.Context, e *env, agent string) error {
 	for _, a := range addrs {
 		list = append(list, a.String())
 	}
-	return e.io.Record(map[string]any{"agent_id": to.String(), "addrs": list, "source": src.String()},
-		[]string{"agent", "found by", "addresses"},
-		[]string{to.String(), src.String(), strings.Join(list, " ")})
+	path, _ := h.node.PathTo(to)
+	v := map[string]any{"agent_id": to.String(), "addrs": list, "source": src.String()}
+	addPath(v, path)
+	return e.io.Record(v,
+		[]string{"agent", "found by", "addresses", "path"},
+		[]string{to.String(), src.String(), strings.Join(list, " "), e.pathCell(path)})
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/localsock"
 	"github.com/n2n-dev/n2n/output"
@@ -28,6 +29,9 @@ type serveOptions struct {
 	detach         bool
 	noAcceptClaims bool
 	concurrency    int
+	public         bool
+	announce       []string
+	relay          peers.RelayLimits
 }
 
 func serveCommand() *cli.Command {
@@ -47,6 +51,11 @@ func serveCommand() *cli.Command {
 			&cli.BoolFlag{Name: "detach", Usage: "run in the background; return once ready"},
 			&cli.BoolFlag{Name: "no-accept-claims", Usage: "refuse claims others deliver (n2n.receive_claim)"},
 			&cli.IntFlag{Name: "concurrency", Value: daemon.DefaultConcurrency, Usage: "run at most `N` handlers at once (a call over it is answered busy)"},
+			&cli.BoolFlag{Name: "public", Usage: "run a public node: serve the DHT and relay for agents behind NATs"},
+			&cli.StringSliceFlag{Name: "announce", Usage: "tell others to dial multiaddr `MA` (no /p2p/; repeatable) instead of the listen addresses"},
+			&cli.StringFlag{Name: "relay-data", Value: humanize.IBytes(uint64(peers.DefaultRelayLimits.Data)), Usage: "with --public: bytes relayed per connection in each direction (`SIZE`)"},
+			&cli.DurationFlag{Name: "relay-duration", Value: peers.DefaultRelayLimits.Duration, Usage: "with --public: how long a relayed connection may last (`D`)"},
+			&cli.IntFlag{Name: "relay-reservations", Value: peers.DefaultRelayLimits.Reservations, Usage: "with --public: how many agents may hold a relay reservation (`N`)"},
 		},
 		Action: func(c *cli.Context) error {
 			o := serveOptions{
@@ -63,6 +72,20 @@ func serveCommand() *cli.Command {
 			}
 			if o.concurrency < 1 {
 				return usagef("--concurrency must be at least 1")
+			}
+			o.public, o.announce = c.Bool("public"), c.StringSlice("announce")
+			data, err := humanize.ParseBytes(c.String("relay-data"))
+			if err != nil || data < 1<<10 || data > 1<<40 {
+				return usagef("--relay-data %q: want a size from 1KiB to 1TiB, like 64MiB", c.String("relay-data"))
+			}
+			o.relay = peers.RelayLimits{Data: int64(data), Duration: c.Duration("relay-duration"), Reservations: c.Int("relay-reservations")}
+			if o.relay.Duration < time.Second || o.relay.Reservations < 1 {
+				return usagef("--relay-duration must be at least 1s and --relay-reservations at least 1")
+			}
+			for _, f := range []string{"relay-data", "relay-duration", "relay-reservations"} {
+				if c.IsSet(f) && !o.public {
+					return usagef("--%s applies to a public node: add --public", f)
+				}
 			}
 			return runServe(c.Context, envOf(c), o)
 		},
@@ -82,7 +105,8 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	}
 	defer done()
 	node, err := peers.NewServer(ctx, peers.Options{
-		Identity: c.Identity(), Listen: o.listen, Bootstrap: e.bootstrap, MDNS: o.mdns, DialTimeout: e.dialTimeout,
+		Identity: c.Identity(), Listen: o.listen, Bootstrap: e.bootstrapOf(c), MDNS: o.mdns, DialTimeout: e.dialTimeout,
+		Public: o.public, Announce: o.announce, Relay: o.relay,
 	})
 	if err != nil {
 		return err

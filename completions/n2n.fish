@@ -6,7 +6,7 @@ function __n2n_path
     for w in (commandline -opc)[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --home --timeout --dial-timeout --bootstrap --passphrase-file --color --type --listen --addr-file --fn --concurrency --count -c --assigned --tag --to --claim --secret-file
+        else if contains -- $w --home --timeout --dial-timeout --bootstrap --passphrase-file --color --type --listen --addr-file --fn --concurrency --announce --relay-data --relay-duration --relay-reservations --count -c --assigned --tag --to --claim --secret-file
             set skip 1
         else if not string match -q -- '-*' $w
             set -a path $w
@@ -30,6 +30,7 @@ complete -c n2n -l timeout -x -d 'wait DURATION for a reply once connected (and 
 complete -c n2n -l dial-timeout -x -d 'wait DURATION for an address that does not answer'
 complete -c n2n -l bootstrap -x -d 'DHT bootstrap peer ADDR (multiaddr with /p2p/; repeatable)'
 complete -c n2n -l no-daemon -d 'do not use a running \'n2n serve\'; open the home directly'
+complete -c n2n -l direct-only -d 'never send through a relay: fail (exit 5) while an agent is reachable only through one'
 complete -c n2n -l passphrase-file -r -F -d 'read the home\'s passphrase from FILE (N2N_PASSPHRASE holds the passphrase itself)'
 complete -c n2n -l color -x -d 'colour WHEN: auto, always or never (NO_COLOR is honoured)'
 complete -c n2n -l debug -d 'show errors with every detail below them (also N2N_DEBUG=1)'
@@ -58,6 +59,7 @@ complete -c n2n -n '__n2n_at \'\'' -a 'version' -d 'print the version of n2n'
 complete -c n2n -n '__n2n_at \'\'' -a 'completion' -d 'print a shell completion script'
 complete -c n2n -n '__n2n_at \'\'' -a 'help' -d 'show help for a command, or the exit statuses with \'help exit-codes\''
 complete -c n2n -n '__n2n_in \'init\'' -l no-passphrase -d 'store the identity unencrypted (unattended homes)'
+complete -c n2n -n '__n2n_in \'id\'' -l card -d 'print a contact card (n2ncard1…) to hand to others'
 complete -c n2n -n '__n2n_in \'commit\'' -l type -x -d 'entry type NAME ([a-z][a-z0-9_]*) (required)'
 complete -c n2n -n '__n2n_at \'chain\'' -a 'log' -d 'list the actions, oldest first'
 complete -c n2n -n '__n2n_at \'chain\'' -a 'show' -d 'show one action and its entry'
@@ -70,10 +72,15 @@ complete -c n2n -n '__n2n_in \'serve\'' -l fn -x -d 'serve function NAME=CMD, a 
 complete -c n2n -n '__n2n_in \'serve\'' -l detach -d 'run in the background; return once ready'
 complete -c n2n -n '__n2n_in \'serve\'' -l no-accept-claims -d 'refuse claims others deliver (n2n.receive_claim)'
 complete -c n2n -n '__n2n_in \'serve\'' -l concurrency -x -d 'run at most N handlers at once (a call over it is answered busy)'
+complete -c n2n -n '__n2n_in \'serve\'' -l public -d 'run a public node: serve the DHT and relay for agents behind NATs'
+complete -c n2n -n '__n2n_in \'serve\'' -l announce -x -d 'tell others to dial multiaddr MA (no /p2p/; repeatable) instead of the listen addresses'
+complete -c n2n -n '__n2n_in \'serve\'' -l relay-data -x -d 'with --public: bytes relayed per connection in each direction (SIZE)'
+complete -c n2n -n '__n2n_in \'serve\'' -l relay-duration -x -d 'with --public: how long a relayed connection may last (D)'
+complete -c n2n -n '__n2n_in \'serve\'' -l relay-reservations -x -d 'with --public: how many agents may hold a relay reservation (N)'
 complete -c n2n -n '__n2n_in \'send\'' -l lines -d 'send each line of stdin as a message, pipelined'
 complete -c n2n -n '__n2n_in \'inbox\'' -l follow -s f -d 'keep printing new messages (needs n2n serve)'
 complete -c n2n -n '__n2n_in \'ping\'' -l count -s c -x -d 'make N round trips'
-complete -c n2n -n '__n2n_at \'peers\'' -a 'add' -d 'remember an address for an agent'
+complete -c n2n -n '__n2n_at \'peers\'' -a 'add' -d 'remember an address for an agent, or learn a contact card'
 complete -c n2n -n '__n2n_in \'grant\'' -l unrestricted -d 'anyone may call'
 complete -c n2n -n '__n2n_in \'grant\'' -l transferable -d 'anyone who presents the ticket may call'
 complete -c n2n -n '__n2n_in \'grant\'' -l assigned -x -d 'only AGENT (repeatable), presenting the ticket, may call'
