@@ -150,6 +150,9 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		}
 	}
 	e.io.Info("n2n: serving %s on %s", c.Identity().Public(), strings.Join(node.Addrs(), " "))
+	if o.public {
+		e.io.Info("n2n: public node; agents bootstrap from it with:%s", bootstrapFlags(node.Addrs()))
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -318,4 +321,19 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// bootstrapFlags are --bootstrap flags for a public node's addresses, but
+// loopback ones (unless there is nothing else).
+func bootstrapFlags(addrs []string) string {
+	var b strings.Builder
+	for _, a := range addrs {
+		if !strings.HasPrefix(a, "/ip4/127.") && !strings.HasPrefix(a, "/ip6/::1/") {
+			b.WriteString(" --bootstrap " + a)
+		}
+	}
+	if b.Len() == 0 && len(addrs) > 0 {
+		b.WriteString(" --bootstrap " + addrs[0])
+	}
+	return b.String()
 }

@@ -44,7 +44,7 @@ type cardBody struct {
 }
 
 // cardDecMode reads cards, which come from other people.
-var cardDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 3, MaxArrayElements: maxCardAddrs, MaxMapPairs: 2})
+var cardDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: maxCardAddrs, MaxMapPairs: 16})
 
 // NewCard is agent's card with its own addresses own and its bootstrap
 // nodes' addresses boot (each ending in /p2p/ of the node). Own addresses
