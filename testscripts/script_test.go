@@ -51,8 +51,22 @@ func leaveTerminal() {
 }
 
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 ".",
+	testscript.Run(t, params("."))
+}
+
+// TestNAT runs the scripts of nat/ in a small internet of network
+// namespaces (netns_test.go). They need root, ip and iptables, which CI
+// has; elsewhere they are skipped, saying so.
+func TestNAT(t *testing.T) {
+	if !netnsAvailable() {
+		t.Skip("skipped: needs root, ip netns and iptables (Debian: iproute2, iptables); CI has them")
+	}
+	testscript.Run(t, params("nat"))
+}
+
+func params(dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("N2N_HOME", filepath.Join(e.WorkDir, "home"))
@@ -62,6 +76,12 @@ func TestScripts(t *testing.T) {
 			// stop any that a failed script leaves behind.
 			e.Defer(func() { killDaemons(e.WorkDir) })
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "netns" {
+				return netnsAvailable(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":   cmdExitcode,
@@ -76,8 +96,9 @@ func TestScripts(t *testing.T) {
 			"concurrent": cmdConcurrent,
 			"mistype":    cmdMistype,
 			"secretof":   cmdSecretOf,
+			"topology":   cmdTopology,
 		},
-	})
+	}
 }
 
 // exitcode N prog args...: run prog and insist on exit status N exactly.
