@@ -73,7 +73,7 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 	} else {
 		mode = dht.ModeAutoServer
 		n.hostReady = make(chan struct{})
-		n.natted = n.opts.assumeNAT || natted(listen, n.bootstrap)
+		n.natted = n.opts.BehindNAT || natted(listen, n.bootstrap)
 		n.addrsChanged = make(chan struct{}, 1)
 		cm, err := connmgr.NewConnManager(160, 192) // libp2p's default
 		if err != nil {

@@ -77,13 +77,15 @@ type Options struct {
 	Announce []string
 	// Relay are a public node's relay limits (default DefaultRelayLimits).
 	Relay RelayLimits
+	// BehindNAT makes a server that is not public take itself to be behind
+	// a NAT whatever its addresses: it holds a relay reservation at once
+	// and runs the DHT as a client. Unset, its addresses and its bootstrap
+	// peers' decide (see NewServer).
+	BehindNAT bool
 
 	// mdnsService replaces MDNSService (tests isolate themselves from any
 	// other n2n server on the link with it).
 	mdnsService string
-	// assumeNAT makes a server take itself to be behind a NAT whatever its
-	// addresses (tests on loopback).
-	assumeNAT bool
 }
 
 func (o Options) withDefaults() (Options, error) {

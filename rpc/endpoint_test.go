@@ -19,12 +19,19 @@ func serveNode(t *testing.T, d Dispatcher) *Endpoint { return serveNodeWith(t, d
 // serveNodeWith is serveNode with a budget (may be nil), telling ended (if
 // not nil) what each session's Serve returned.
 func serveNodeWith(t *testing.T, d Dispatcher, b Budget, ended chan<- error) *Endpoint {
+	return serveNodeOn(t, d, b, ended, peers.Options{})
+}
+
+// serveNodeOn is serveNodeWith on a node with these options (Identity and
+// Listen are set here).
+func serveNodeOn(t *testing.T, d Dispatcher, b Budget, ended chan<- error, o peers.Options) *Endpoint {
 	t.Helper()
 	id, err := keys.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := peers.NewServer(context.Background(), peers.Options{Identity: id, Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
+	o.Identity, o.Listen = id, []string{"/ip4/127.0.0.1/tcp/0"}
+	node, err := peers.NewServer(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
