@@ -42,6 +42,22 @@ func serveCommand() *cli.Command {
 			"publishes this agent's record, runs function handlers under capability checks,\n" +
 			"and answers this home's other n2n commands on <home>/n2n.sock. Prints events\n" +
 			"(messages, claims) one per line. Stops on SIGINT, SIGTERM or 'n2n stop'.\n\n" +
+			"Behind a NAT (it listens on private addresses only and a bootstrap node is\n" +
+			"outside its networks) the daemon reserves a slot with a relay at once (its\n" +
+			"bootstrap nodes first), publishes its circuit address, and when another agent\n" +
+			"reaches it through the relay it punches a hole for a direct connection,\n" +
+			"trying again for a minute; a request too large for the relay waits a few\n" +
+			"seconds for that connection. Behind a NAT that gives each connection its own\n" +
+			"port (symmetric), no hole can be punched and traffic stays relayed.\n\n" +
+			"--public runs a public node (a small VPS anyone may run): it serves the DHT\n" +
+			"and relays for agents behind NATs, at once, with limits suited to n2n:\n" +
+			"--relay-data (64 MiB each way per relayed connection, so a 16 MiB call and its\n" +
+			"reply fit with room to spare; libp2p's 128 KiB is meant for hole punching\n" +
+			"only), --relay-duration (10 minutes, enough for large calls over slow links;\n" +
+			"agents then dial again) and --relay-reservations (128 agents). It sees who\n" +
+			"talks to whom and how much, never what: sessions stay end-to-end encrypted.\n" +
+			"--announce gives the addresses others should dial (a VPS behind a 1:1 NAT, a\n" +
+			"network of private addresses). It prints the --bootstrap flags to hand out.\n\n" +
 			handlerHelp() + "\n\n" + limitsHelp(),
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)"},

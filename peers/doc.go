@@ -29,14 +29,35 @@
 // the first connection; a record is used only once verified. Nothing here
 // prints or exits; errors read "peers: …".
 //
-// Hosts: NewServer (n2n serve) listens on TCP and QUIC, runs a DHT server,
-// relay v2 client and service, hole punching and AutoNAT service; NewClient
-// (one-shot commands) does not listen, dials TCP, QUIC and relay addresses,
-// has no resource or connection manager, and creates a client-mode DHT
-// (lookup concurrency 3) only when the address book did not connect. The
-// libp2p identity is the agent's Ed25519 key, so a peer ID is derived from
-// an agent ID with no lookup, and RemoteAgent of a Stream is the key the
-// transport authenticated.
+// Hosts: NewServer (n2n serve) listens on TCP and QUIC and runs the DHT;
+// NewClient (one-shot commands) does not listen, dials TCP, QUIC and relay
+// addresses, has no resource or connection manager, and creates a
+// client-mode DHT (lookup concurrency 3) only when the address book did not
+// connect. The libp2p identity is the agent's Ed25519 key, so a peer ID is
+// derived from an agent ID with no lookup, and RemoteAgent of a Stream is
+// the key the transport authenticated.
+//
+// Across NATs: a public node (Options.Public, serve --public) serves the
+// DHT, answers AutoNAT, and runs the circuit relay v2 service at once with
+// RelayLimits (libp2p would wait for AutoNAT to call it public, which on a
+// network of private addresses never happens), advertising Options.Announce
+// if given. Any other server runs the DHT in kad-dht's ModeAutoServer and
+// AutoNAT v2, relays for nobody, and takes itself to be behind a NAT when it
+// listens on private addresses only and a bootstrap peer is outside its
+// networks (or Options.BehindNAT): then it is a DHT client and AutoRelay
+// reserves a slot at once, bootstrap peers first, then DHT peers that relay.
+// Its circuit addresses are advertised and published in its record, those
+// through relays on private addresses too (reservations.go). When an agent
+// reaches it through a relay, it hole-punches (DCUtR) from its public and
+// NAT-observed addresses, and tries again, 5 times over a minute, while
+// only the relayed connection exists. Path tells a direct connection from a
+// relayed one, with the relay's data limit and what n2n's streams moved over
+// it; WaitDirect waits for the direct one (a client, which cannot punch,
+// does not wait).
+//
+// Contact cards (Card, "n2ncard1…") carry an agent key with its own and its
+// bootstrap nodes' addresses; the address book keeps the bootstrap nodes a
+// card brought (AddBootstrap, BootstrapNodes).
 //
 // Logging: libp2p, kad-dht, quic-go and zeroconf (mDNS) log to stderr on
 // their own. This package turns that off at init, the standard log
@@ -60,14 +81,19 @@
 //   - log.go: silencing the libraries' logs.
 //   - ids.go: agent key to peer ID and back.
 //   - rtsignal.go: a client host's signal that its routing table grew.
+//   - reservations.go: the relays a server holds a reservation with.
 //   - node.go: Node, Options, errors, accessors, background work, Close.
 //   - dht.go: DHT creation, bootstrap, waiting for the routing table.
-//   - publish.go: agent-record (re)publishing; AutoRelay's peer source.
+//   - publish.go: agent-record (re)publishing.
 //   - mdns.go: mDNS discovery.
+//   - path.go: Path, direct or relayed; the bytes moved over relays.
+//   - relay.go: public nodes, AutoRelay, announced addresses, the NAT guess.
+//   - punch.go: hole punching and its retries.
 //   - host.go: NewServer and NewClient, the server's resource manager.
 //   - record.go: the agent record and its DHT validator.
 //   - addrbook.go: the address book and its Store.
 //   - memstore.go: MemStore, a Store in memory.
+//   - card.go: contact cards; the home's bootstrap nodes.
 //   - resolve.go: Connect and Resolve (DESIGN §7).
 //   - stream.go: /n2n/1.0.0 streams.
 //

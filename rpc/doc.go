@@ -38,6 +38,14 @@
 // know make a message malformed, an unknown request kind is answered
 // bad_request, and an unknown status is the caller's to report.
 //
+// Through a relay (relay.go): a relayed connection carries only so many
+// bytes (the relay's data limit). A request that would not fit, and any
+// request of a Client that refuses relays (DirectOnly), waits a few seconds
+// for the direct connection hole punching makes, then fails with one
+// RelayError; a relayed session that breaks mid-request is one too. Once a
+// direct connection exists, the pool gives the relayed session up and the
+// next request opens a session on the direct one (libp2p moves no stream).
+//
 // Nothing here prints or exits, and rpc knows nothing of capabilities, the
 // chain or handlers: the Dispatcher does. Endpoint and Client are safe for
 // concurrent use.
