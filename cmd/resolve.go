@@ -34,7 +34,10 @@ func runResolve(ctx context.Context, e *env, agent string) error {
 		return err
 	}
 	defer h.done()
-	addrs, src, err := h.node.Resolve(ctx, to, h.book)
+	// Bounded like the resolution before a request (rpc.Client).
+	rctx, cancel := context.WithTimeout(ctx, e.dialTimeout)
+	defer cancel()
+	addrs, src, err := h.node.Resolve(rctx, to, h.book)
 	if err != nil {
 		return agentErr(to, err)
 	}

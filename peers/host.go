@@ -27,6 +27,12 @@ import (
 // peer ID), and libp2p's default of 8 refuses the ninth of a burst.
 const perPeerConns = 256
 
+// perIPConns is how many connections may come from one IPv4 address (or
+// IPv6 /56) at once: every agent of a household, an office or a carrier's
+// NAT shares one, with its one-shot commands; libp2p's default of 8 made a
+// public node refuse the ninth.
+const perIPConns = 4 * perPeerConns
+
 // NewServer starts the host of `n2n serve`: it listens (TCP and QUIC), runs
 // the DHT, connects to the bootstrap peers in the background, and publishes
 // the agent record once the routing table has a peer, then every
@@ -235,14 +241,18 @@ func parseBootstrap(ss []string) ([]peer.AddrInfo, error) {
 
 // serverResources is libp2p's default resource manager (with its limits for
 // its own services: relay, hole punching, AutoNAT) with room for bursts of
-// one-shot commands from one agent (perPeerConns).
+// one-shot commands from one agent (perPeerConns) and for the agents behind
+// one NAT (perIPConns).
 func serverResources() (network.ResourceManager, error) {
 	defaults := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&defaults)
 	limits := rcmgr.PartialLimitConfig{
 		PeerDefault: rcmgr.ResourceLimits{Conns: perPeerConns, ConnsInbound: perPeerConns, FD: perPeerConns},
 	}.Build(defaults.AutoScale())
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits))
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits), rcmgr.WithLimitPerSubnet(
+		[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 32, ConnCount: perIPConns}},
+		[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 56, ConnCount: perIPConns}, {PrefixLength: 48, ConnCount: 8 * perIPConns}},
+	))
 	if err != nil {
 		return nil, fmt.Errorf("peers: resource manager: %w", err)
 	}
