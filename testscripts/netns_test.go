@@ -19,12 +19,12 @@ import (
 // are removed before a topology is built), and every namespace is removed
 // when the script ends.
 //
-//	                 public segment 11.0.0.0/24 and "public" segment of
-//	                 private addresses 10.99.0.0/24, on one switch (wan)
-//	   pub: 11.0.0.1, 10.99.0.1 (public nodes)
-//	   ra:  11.0.0.2, 10.99.0.2 ── a: 192.168.1.2   NAT keeping ports
-//	   rb:  11.0.0.3, 10.99.0.3 ── b: 192.168.2.2   NAT keeping ports
-//	   rs:  11.0.0.4, 10.99.0.4 ── s: 192.168.3.2   NAT with random ports
+//	              public segment 11.0.0.0/24 and "public" segment of
+//	              private addresses 10.99.0.0/24, on one switch (wan)
+//	pub: 11.0.0.1, 10.99.0.1 (public nodes)
+//	ra:  11.0.0.2, 10.99.0.2 ── a: 192.168.1.2   NAT keeping ports
+//	rb:  11.0.0.3, 10.99.0.3 ── b: 192.168.2.2   NAT keeping ports
+//	rs:  11.0.0.4, 10.99.0.4 ── s: 192.168.3.2   NAT with random ports
 //
 // A NAT keeping ports (Linux MASQUERADE) maps an inside address and port
 // to the same outside port for every destination (endpoint-independent
