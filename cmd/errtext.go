@@ -63,9 +63,12 @@ func stripPackages(s string) string {
 func (e *agentError) summary() string {
 	who := short(e.agent.String())
 	var st *rpc.StatusError
+	var re *rpc.RelayError
 	switch {
 	case errors.As(e.err, &st):
 		return who + " replied: " + statusText(st)
+	case errors.As(e.err, &re):
+		return re.Text(who)
 	case errors.Is(e.err, peers.ErrWrongPeer):
 		return "another agent answered at " + who + "'s address"
 	case errors.Is(e.err, peers.ErrUnreachable):

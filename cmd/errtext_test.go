@@ -46,6 +46,10 @@ func TestSummary(t *testing.T) {
 		{&agentError{agent, fmt.Errorf("%w (1s)", rpc.ErrTimeout)}, who + " did not reply: no reply before the deadline (1s)"},
 		{withHint(&agentError{agent, rpc.ErrAuth}, 0, "h"), "could not authenticate " + who + ": authentication failed"},
 		{errors.Join(fmt.Errorf("delivering: %w", &agentError{agent, &rpc.StatusError{Status: rpc.StatusBusy}}), errors.New("other")), who + " replied: busy"},
+		{&agentError{agent, &rpc.RelayError{Agent: agent, Reason: rpc.RelayTooSmall, Path: peers.Path{Relayed: true, Relay: "12D3KooWR", DataLimit: 128 << 10}}},
+			who + " is reachable only through relay 12D3KooWR, whose limit (128 KiB) is too small for this request"},
+		{&agentError{agent, &rpc.RelayError{Agent: agent, Reason: rpc.RelayCut, Path: peers.Path{Relayed: true, Relay: "12D3KooWR", DataLimit: 128 << 10, Received: 127 << 10}, Err: errors.New("stream reset")}},
+			"the relay 12D3KooWR cut the connection to " + who + " at its limit (128 KiB)"},
 	} {
 		if got := summary(c.err); got != c.want {
 			t.Errorf("summary(%q)\n got %q\nwant %q", c.err, got, c.want)

@@ -59,8 +59,12 @@ type RelayError struct {
 	Err error
 }
 
-func (e *RelayError) Error() string {
-	via := fmt.Sprintf("%s is reachable only through relay %s", e.Agent, e.Path.Relay)
+func (e *RelayError) Error() string { return e.Text(e.Agent.String()) }
+
+// Text is the error's text with the agent named as agent (a shortened ID,
+// say).
+func (e *RelayError) Text(agent string) string {
+	via := fmt.Sprintf("%s is reachable only through relay %s", agent, e.Path.Relay)
 	switch e.Reason {
 	case RelayTooSmall:
 		return fmt.Sprintf("%s, whose limit (%s) is too small for this request", via, size(e.Path.DataLimit))
@@ -68,9 +72,9 @@ func (e *RelayError) Error() string {
 		return via + ", and --direct-only refuses relays"
 	}
 	if e.Path.DataLimit > 0 && max(e.Path.Sent, e.Path.Received)+relayHeadroom >= e.Path.DataLimit {
-		return fmt.Sprintf("the relay %s cut the connection to %s at its limit (%s)", e.Path.Relay, e.Agent, size(e.Path.DataLimit))
+		return fmt.Sprintf("the relay %s cut the connection to %s at its limit (%s)", e.Path.Relay, agent, size(e.Path.DataLimit))
 	}
-	return fmt.Sprintf("the connection to %s through relay %s ended during the request", e.Agent, e.Path.Relay)
+	return fmt.Sprintf("the connection to %s through relay %s ended during the request", agent, e.Path.Relay)
 }
 
 func (e *RelayError) Unwrap() []error { return []error{peers.ErrUnreachable, e.Err} }
