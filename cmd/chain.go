@@ -164,7 +164,7 @@ func runChainShow(ctx context.Context, e *env, text string) error {
 	}
 	if entry != nil && e.io.Mode == output.Human {
 		e.io.Println()
-		e.io.Write(entry)
+		e.io.Payload(entry)
 		if len(entry) > 0 && entry[len(entry)-1] != '\n' {
 			e.io.Println()
 		}

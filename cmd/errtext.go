@@ -3,16 +3,15 @@ package cmd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"unicode/utf8"
 
 	"github.com/n2n-dev/n2n/keys"
+	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/peers"
 	"github.com/n2n-dev/n2n/rpc"
 )
@@ -132,28 +131,20 @@ func statusText(st *rpc.StatusError) string {
 // remoteMax bounds how much of another agent's words one line shows.
 const remoteMax = 200
 
-// remoteText is the last non-empty line of a text another agent sent, with
-// control characters escaped and cut at remoteMax characters.
+// remoteText is the last non-empty line of a text another agent sent, cut
+// at remoteMax characters and escaped (output.Escape).
 func remoteText(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	line := strings.TrimSpace(lines[len(lines)-1])
-	var b strings.Builder
+	if utf8.RuneCountInString(line) <= remoteMax {
+		return output.Escape(line)
+	}
 	n := 0
-	for i, r := range line {
+	for i := range line {
 		if n == remoteMax {
-			b.WriteString("…")
-			break
+			return output.Escape(line[:i]) + "…"
 		}
 		n++
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(line[i:], "\uFFFD"):
-			fmt.Fprintf(&b, `\x%02x`, line[i])
-		case strconv.IsPrint(r):
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
 	}
-	return b.String()
+	return output.Escape(line)
 }

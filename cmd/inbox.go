@@ -3,9 +3,7 @@ package cmd
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/output"
@@ -67,8 +65,8 @@ func runInbox(ctx context.Context, e *env, follow bool) error {
 	}
 }
 
-// printMessage prints one message on one line: in plain text a message
-// that is not one line of UTF-8 is quoted.
+// printMessage prints one message on one line: its text escaped
+// (output.Row), so that a message is one line whatever it holds.
 func (e *env) printMessage(m *daemon.Message, now time.Time) error {
 	t := time.UnixMicro(m.Time)
 	if e.io.Mode == output.JSON {
@@ -79,14 +77,6 @@ func (e *env) printMessage(m *daemon.Message, now time.Time) error {
 		}
 		return e.io.JSONLine(v)
 	}
-	e.io.Println(e.io.Time(t, now) + "\t" + m.From.String() + "\t" + oneLine(m.Body))
+	e.io.Row(e.io.Time(t, now), m.From.String(), string(m.Body))
 	return nil
-}
-
-func oneLine(b []byte) string {
-	s := string(b)
-	if !utf8.Valid(b) || strconv.Quote(s) != `"`+s+`"` {
-		return strconv.Quote(s)
-	}
-	return s
 }

@@ -156,7 +156,9 @@ func agentErr(to keys.PublicKey, err error) error {
 	return &agentError{agent: to, err: err}
 }
 
-// printReply prints a reply payload: raw, or {"status","reply"} with --json.
+// printReply prints a reply payload: as it came (on a terminal with what
+// could act on it escaped: output.IO.Payload), or {"status","reply"} with
+// --json.
 func (e *env) printReply(resp rpc.Response) error {
 	if e.io.Mode == output.JSON {
 		text, enc := output.Bytes(resp.Payload)
@@ -166,8 +168,7 @@ func (e *env) printReply(resp rpc.Response) error {
 		}
 		return e.io.JSONLine(v)
 	}
-	_, err := e.io.Write(resp.Payload)
-	return err
+	return e.io.Payload(resp.Payload)
 }
 
 // addPath adds a path's JSON fields to v: path ("direct" or "relayed") and,

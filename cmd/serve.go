@@ -202,7 +202,7 @@ func handlerEnv() []string {
 	return append(env, "PATH="+dir)
 }
 
-// printEvent prints one event line.
+// printEvent prints one event line, its fields escaped (output.Row).
 func (e *env) printEvent(ev daemon.Event) {
 	switch {
 	case ev.Kind == "message" && ev.Message != nil:
@@ -215,13 +215,13 @@ func (e *env) printEvent(ev daemon.Event) {
 			e.io.JSONLine(v)
 			return
 		}
-		e.io.Println("message\t" + output.TimeText(ev.Time) + "\t" + ev.From.String() + "\t" + oneLine(ev.Message.Body))
+		e.io.Row("message", output.TimeText(ev.Time), ev.From.String(), string(ev.Message.Body))
 	default:
 		if e.io.Mode == output.JSON {
-			e.io.JSONLine(map[string]any{"type": ev.Kind, "time": output.TimeText(ev.Time), "from": ev.From.String(), "text": ev.Text})
+			e.io.JSONLine(map[string]any{"type": ev.Kind, "time": output.TimeText(ev.Time), "from": ev.From.String(), "text": strings.Join(ev.Fields, "\t")})
 			return
 		}
-		e.io.Println(ev.Kind + "\t" + output.TimeText(ev.Time) + "\t" + ev.From.String() + "\t" + ev.Text)
+		e.io.Row(append([]string{ev.Kind, output.TimeText(ev.Time), ev.From.String()}, ev.Fields...)...)
 	}
 }
 

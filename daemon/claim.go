@@ -23,6 +23,6 @@ func (d *Daemon) receiveClaim(in *rpc.Incoming) rpc.Response {
 		return rpc.Response{Status: rpc.StatusHandlerError, Error: "the claim could not be stored"}
 	}
 	id := r.Hash.ActionString()
-	d.Events.Publish(Event{Time: time.Now(), Kind: "claim", From: in.Caller, Text: id + "\t" + strings.Join(t.Functions, ",") + "\t" + t.Tag})
+	d.Events.Publish(Event{Time: time.Now(), Kind: "claim", From: in.Caller, Fields: []string{id, strings.Join(t.Functions, ","), t.Tag}})
 	return rpc.Response{Status: rpc.StatusOK, Payload: []byte(id + "\n")}
 }

@@ -13,7 +13,7 @@ type Event struct {
 	Kind    string // "message", "claim", …
 	From    keys.PublicKey
 	Message *Message
-	Text    string
+	Fields  []string // what the event says besides (a claim: its ID, functions and tag)
 }
 
 // Events fans events out to subscribers (serve's output, inbox --follow).

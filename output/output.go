@@ -90,7 +90,27 @@ func (o *IO) Println(a ...any) {
 	fmt.Fprintln(o.Out, a...)
 }
 
-// Write writes raw bytes to stdout (reply payloads).
+// Row writes one line of fields separated by tabs, each escaped (Escape):
+// a record of a stream (inbox, serve's events) in a pipe or on a terminal.
+func (o *IO) Row(fields ...string) {
+	line := strings.Join(EscapeFields(fields), "\t")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fmt.Fprintln(o.Out, line)
+}
+
+// Payload writes bytes another agent sent (a reply, an entry) to stdout:
+// as they are in a pipe or a file, and on a terminal with the characters
+// that could act on it escaped (lines, tabs and backslashes kept).
+func (o *IO) Payload(p []byte) error {
+	if o.Mode == Human {
+		p = []byte(escape(string(p), true))
+	}
+	_, err := o.Write(p)
+	return err
+}
+
+// Write writes raw bytes to stdout.
 func (o *IO) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -133,8 +153,12 @@ func (o *IO) JSONLine(v any) error {
 }
 
 // Record prints one item: its JSON object in JSON mode, else its fields
-// tab-separated (Plain) or as "label  value" lines (Human).
+// tab-separated (Plain) or as "label  value" lines (Human), each value
+// escaped (Escape).
 func (o *IO) Record(obj any, labels []string, values []string) error {
+	if o.Mode != JSON {
+		values = EscapeFields(values)
+	}
 	switch o.Mode {
 	case JSON:
 		return o.JSONLine(obj)
@@ -158,8 +182,17 @@ func (o *IO) Record(obj any, labels []string, values []string) error {
 }
 
 // Table prints a list: a styled table on a terminal, tab-separated rows in a
-// pipe (no header), one JSON object per row with --json.
+// pipe (no header), one JSON object per row with --json. Cells are escaped
+// (Escape), so that a row is always one line and nothing in a cell acts on
+// the terminal.
 func (o *IO) Table(header []string, rows [][]string, objs []any) error {
+	if o.Mode != JSON {
+		escaped := make([][]string, len(rows))
+		for i, r := range rows {
+			escaped[i] = EscapeFields(r)
+		}
+		rows = escaped
+	}
 	switch o.Mode {
 	case JSON:
 		for _, v := range objs {

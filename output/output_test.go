@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,75 @@ func TestBytesAndTime(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
 	if s := TimeText(time.Date(2026, 1, 2, 4, 4, 5, 123456789, paris)); s != "2026-01-02T03:04:05.123456Z" {
 		t.Fatal(s)
+	}
+}
+
+func TestEscape(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"plain text, spaces kept", "plain text, spaces kept"},
+		{"héllo wörld ✓", "héllo wörld ✓"},
+		{"a\tb\nc\rd", `a\tb\nc\rd`},
+		{`back\slash`, `back\\slash`},
+		{"\x1b[2J\x1b]0;title\x07", `\x1b[2J\x1b]0;title\x07`},
+		{"\x00\x7f", `\x00\x7f`},
+		{"\u0085\u202e\u2028", `\u0085\u202e\u2028`}, // C1, a bidi override, a line separator
+		{"bad \xff\xfe utf-8", `bad \xff\xfe utf-8`}, // bytes that are not UTF-8
+		{"\U000e0001 tag", `\U000e0001 tag`},         // a language tag: not printable
+		{"ok \ufffd kept", "ok \ufffd kept"},         // a real replacement character is text
+		{"\\x1b is not ESC", `\\x1b is not ESC`},     // readable back exactly
+		{"", ""},
+	} {
+		if got := Escape(c.in); got != c.want {
+			t.Errorf("Escape(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestRenderersEscape: whatever a field holds, a tab-separated row is one
+// line with one field per column, a terminal gets no control character
+// other than the styling n2n adds itself, and JSON is exact.
+func TestRenderersEscape(t *testing.T) {
+	hostile := "ok\tuhCAkforged\tauthor\nnext row\x1b]0;pwned\x07\x1b[2J\r"
+	o, out, _ := newTest(t, false, "never")
+	o.Table([]string{"A", "B"}, [][]string{{"1", hostile}}, nil)
+	o.Row("2", hostile)
+	o.Record(nil, []string{"a", "b"}, []string{"3", hostile})
+	for i, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if f := strings.Split(line, "\t"); len(f) != 2 || strings.ContainsAny(line, "\x1b\r\x07") {
+			t.Errorf("plain line %d: %q", i, line)
+		}
+	}
+	if n := strings.Count(out.String(), "\n"); n != 3 {
+		t.Errorf("%d lines for three records:\n%s", n, out.String())
+	}
+
+	var tty bytes.Buffer
+	h, err := NewTTY(strings.NewReader(""), &tty, &tty, true, false, "never")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Table([]string{"A", "B"}, [][]string{{"1", hostile}}, nil)
+	h.Record(nil, []string{"a"}, []string{hostile})
+	h.Row(hostile)
+	h.Payload([]byte("line one\n\tindented \x1b[31mred\x1b[0m\rover\n"))
+	if s := tty.String(); strings.ContainsAny(s, "\x1b\r\x07") {
+		t.Errorf("a control character reached the terminal: %q", s)
+	}
+	if !strings.Contains(tty.String(), "line one\n\tindented \\x1b[31mred") {
+		t.Errorf("a payload on a terminal keeps its lines and tabs: %q", tty.String())
+	}
+
+	j, jout, _ := newTest(t, true, "never")
+	j.Table(nil, [][]string{{hostile}}, []any{map[string]string{"b": hostile}})
+	var back map[string]string
+	if err := json.Unmarshal(jout.Bytes(), &back); err != nil || back["b"] != hostile {
+		t.Errorf("JSON is not exact: %q (%v)", jout.String(), err)
+	}
+
+	// In a pipe a payload is the bytes as sent.
+	p, pout, _ := newTest(t, false, "never")
+	p.Payload([]byte("\x1b[31mraw\x00"))
+	if pout.String() != "\x1b[31mraw\x00" {
+		t.Errorf("a payload in a pipe was changed: %q", pout.String())
 	}
 }
