@@ -228,6 +228,39 @@ func (s *Side) Delete(k []byte) error {
 	return s.c.db.Update(func(txn *badger.Txn) error { return txn.Delete(s.key(k)) })
 }
 
+// DeleteMany removes the keys in one transaction: all or none.
+func (s *Side) DeleteMany(ks [][]byte) error {
+	if s.c.ro {
+		return ErrReadOnly
+	}
+	return s.c.db.Update(func(txn *badger.Txn) error {
+		for _, k := range ks {
+			if err := txn.Delete(s.key(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Keys calls fn for each key with the prefix, in key order, with the size
+// of its value, without reading the values (cheap however large they are;
+// the size of a value kept in Badger's value log is its estimate).
+func (s *Side) Keys(prefix []byte, fn func(k []byte, size int64) error) error {
+	strip := len(s.prefix)
+	return s.c.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: s.key(prefix), PrefetchValues: false})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			if err := fn(bytes.Clone(item.Key()[strip:]), item.ValueSize()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Iterate calls fn for each key with the prefix, in key order.
 func (s *Side) Iterate(prefix []byte, fn func(k, v []byte) error) error {
 	return s.c.scan(s.key(prefix), len(s.prefix), fn)
