@@ -32,12 +32,16 @@ const (
 	StatusBusy         Status = "busy"
 	StatusBadRequest   Status = "bad_request"
 	StatusTimeout      Status = "timeout"
+	// StatusOverQuota: the callee keeps no more of this caller's writes
+	// (its inbox, or its list of pending claims, is full for the caller);
+	// nothing it already keeps was dropped.
+	StatusOverQuota Status = "over_quota"
 )
 
 // Known reports whether s is one of this version's statuses.
 func (s Status) Known() bool {
 	switch s {
-	case StatusOK, StatusUnauthorized, StatusNotFound, StatusHandlerError, StatusBusy, StatusBadRequest, StatusTimeout:
+	case StatusOK, StatusUnauthorized, StatusNotFound, StatusHandlerError, StatusBusy, StatusBadRequest, StatusTimeout, StatusOverQuota:
 		return true
 	}
 	return false
