@@ -145,6 +145,7 @@ func commands() []*cli.Command {
 		resolveCommand(),
 		pingCommand(),
 		peersCommand(),
+		contactsCommand(),
 		grantCommand(),
 		grantsCommand(),
 		revokeCommand(),

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -16,7 +17,10 @@ func auditCommand() *cli.Command {
 		Name:  "audit",
 		Usage: "list the incoming calls this agent answered or refused",
 		Description: "Every incoming call is recorded in the home (not on the chain): time, caller,\n" +
-			"function, access, grant, outcome and duration. Secrets are never recorded.",
+			"function, access, grant, outcome and duration. Secrets are never recorded, nor\n" +
+			"the bytes of a function name that is not valid: it is shown as (invalid name of\n" +
+			"N bytes). The daemon keeps the log within serve's --audit-max-age and\n" +
+			"--audit-max-size, dropping the oldest records first.",
 		Action: func(c *cli.Context) error {
 			return runAudit(c.Context, envOf(c))
 		},
@@ -43,15 +47,22 @@ func runAudit(ctx context.Context, e *env) error {
 		}
 		t := time.UnixMicro(r.Time)
 		ms := float64(r.Duration) / 1000
-		caller, g := r.Caller.String(), grant
+		caller, g, fn := r.Caller.String(), grant, r.Function
 		if e.io.Mode == output.Human {
 			caller, g = short(caller), short(grant)
 		}
-		rows = append(rows, []string{e.io.Time(t, now), caller, r.Function, r.Access, g, string(r.Outcome), strconv.FormatFloat(ms, 'f', 3, 64)})
-		objs = append(objs, map[string]any{
+		obj := map[string]any{
 			"time": output.TimeText(t), "caller": r.Caller.String(), "function": r.Function,
 			"access": r.Access, "grant_id": grant, "outcome": string(r.Outcome), "duration_ms": ms,
-		})
+		}
+		if r.InvalidFunction {
+			// No function can have this: the name was not valid, and only
+			// its length was kept.
+			fn = fmt.Sprintf("(invalid name of %d bytes)", r.FunctionLen)
+			obj["invalid_function_bytes"] = r.FunctionLen
+		}
+		rows = append(rows, []string{e.io.Time(t, now), caller, fn, r.Access, g, string(r.Outcome), strconv.FormatFloat(ms, 'f', 3, 64)})
+		objs = append(objs, obj)
 		return nil
 	})
 	if err != nil {

@@ -58,6 +58,13 @@ func callCommand() *cli.Command {
 var errClaimMismatch = errors.New("--to names another agent than the grantor of the claim")
 
 func runCall(ctx context.Context, e *env, o callOptions) error {
+	var arg agentArg
+	if o.to != "" && o.to != "self" {
+		var err error
+		if arg, err = parseAgentArg(o.to); err != nil {
+			return err
+		}
+	}
 	var payload []byte
 	switch o.payload {
 	case "-":
@@ -93,7 +100,7 @@ func runCall(ctx context.Context, e *env, o callOptions) error {
 	case o.to == "self":
 		to = self
 	case o.to != "":
-		if to, err = keys.ParseAgent(o.to); err != nil {
+		if to, err = arg.resolve(h.chain); err != nil {
 			return err
 		}
 	}

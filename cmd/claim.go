@@ -2,8 +2,11 @@ package cmd
 
 import (
 	"context"
+	"errors"
 
 	"github.com/n2n-dev/n2n/caps"
+	"github.com/n2n-dev/n2n/chain"
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,6 +26,24 @@ func claimCommand() *cli.Command {
 			},
 			Action: func(c *cli.Context) error {
 				return runClaimAdd(c.Context, envOf(c), c.Args().First(), c.String("tag"), c.IsSet("tag"))
+			},
+		}, {
+			Name:      "accept",
+			Usage:     "put a pending claim on this agent's chain",
+			ArgsUsage: "PENDING_ID",
+			Description: "Commits the delivered claim that waits under PENDING_ID (n2n claims --pending;\n" +
+				"a unique prefix will do) as a claim, which call can then use. Prints the claim ID.",
+			Action: func(c *cli.Context) error {
+				return runClaimAccept(c.Context, envOf(c), c.Args().First())
+			},
+		}, {
+			Name:      "reject",
+			Usage:     "drop a pending claim",
+			ArgsUsage: "PENDING_ID",
+			Description: "Forgets the delivered claim that waits under PENDING_ID (n2n claims --pending;\n" +
+				"a unique prefix will do). Its grantor is not told.",
+			Action: func(c *cli.Context) error {
+				return runClaimReject(c.Context, envOf(c), c.Args().First())
 			},
 		}},
 	}
@@ -55,4 +76,40 @@ func runClaimAdd(ctx context.Context, e *env, text, tag string, setTag bool) err
 	}
 	id := r.Hash.ActionString()
 	return e.io.Record(map[string]any{"claim_id": id}, []string{"claim"}, []string{id})
+}
+
+func pendingOf(c *chain.Chain) daemon.PendingClaims {
+	return daemon.PendingClaims{Store: c.Side(daemon.PendingSide)}
+}
+
+func runClaimAccept(ctx context.Context, e *env, id string) error {
+	c, done, err := e.openHome(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	r, err := pendingOf(c).Accept(c, id)
+	if err != nil {
+		return withPendingHint(err)
+	}
+	claim := r.Hash.ActionString()
+	return e.io.Record(map[string]any{"claim_id": claim}, []string{"claim"}, []string{claim})
+}
+
+func runClaimReject(ctx context.Context, e *env, id string) error {
+	c, done, err := e.openHome(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = pendingOf(c).Reject(id)
+	return withPendingHint(err)
+}
+
+// withPendingHint points at the list when a pending claim is not found.
+func withPendingHint(err error) error {
+	if errors.Is(err, chain.ErrNotFound) {
+		return withHint(err, 0, "'n2n claims --pending' lists the claims that wait")
+	}
+	return err
 }

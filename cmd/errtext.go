@@ -64,6 +64,8 @@ func (e *agentError) summary() string {
 	var st *rpc.StatusError
 	var re *rpc.RelayError
 	switch {
+	case errors.As(e.err, &st) && st.Status == rpc.StatusOverQuota && st.Msg != "":
+		return who + "'s " + remoteText(st.Msg) // "uhCAk…'s inbox is full (for you)"
 	case errors.As(e.err, &st):
 		return who + " replied: " + statusText(st)
 	case errors.As(e.err, &re):
@@ -112,6 +114,7 @@ var statusWords = map[rpc.Status]string{
 	rpc.StatusBusy:         "busy",
 	rpc.StatusBadRequest:   "bad request",
 	rpc.StatusTimeout:      "timeout",
+	rpc.StatusOverQuota:    "over quota",
 }
 
 // statusText is a callee's refusal or failure in one line: its status, then

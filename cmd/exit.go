@@ -37,12 +37,12 @@ var exitCodeTable = []struct {
 	{exitError, "error not covered below"},
 	{2, "never used on purpose: Go's own status for a panic"},
 	{exitUsage, "usage or bad input: bad flag, malformed or mistyped ID or ticket, payload over the limit"},
-	{exitNotFound, "not found locally: unknown grant, claim or hash; no identity (hint: n2n init)"},
+	{exitNotFound, "not found locally: unknown grant, claim, hash or contact name; no identity (hint: n2n init)"},
 	{exitUnreachable, "unreachable: agent not resolved, or no address could be dialled"},
 	{exitTimeout, "timeout: connected, but no reply before --timeout"},
-	{exitUnauthorized, "unauthorized: the callee's capability check refused the call"},
+	{exitUnauthorized, "unauthorized: the callee's capability check refused the call, or it takes no messages from you"},
 	{exitAuth, "authentication failed: wrong passphrase, handshake or signature did not verify"},
-	{exitRemote, "remote error: unknown function, handler failed, callee busy, or a status this version does not know"},
+	{exitRemote, "remote error: unknown function, handler failed, callee busy or over its quota for you (inbox or pending claims full), or a status this version does not know"},
 	{exitIntegrity, "chain integrity: chain verify found a bad action"},
 	{exitInterrupted, "interrupted"},
 }
@@ -84,6 +84,7 @@ var statusExit = map[rpc.Status]struct {
 	rpc.StatusBusy:         {exitRemote, "the agent is running as many calls as it allows: try again shortly"},
 	rpc.StatusBadRequest:   {exitRemote, "the agent did not accept the request as sent"},
 	rpc.StatusTimeout:      {exitTimeout, "raise --timeout if the callee needs longer"},
+	rpc.StatusOverQuota:    {exitRemote, "it keeps no more from you until its owner makes room; nothing you sent before was lost"},
 }
 
 // classify maps an error to its exit status and a hint. It is the only place
@@ -112,6 +113,9 @@ func classifyBase(err error) (int, string) {
 			return x.code, x.hint
 		}
 		return exitRemote, ""
+	}
+	if code, hint, ok := contactError(err); ok {
+		return code, hint
 	}
 	if errors.As(err, &re) {
 		return exitUnreachable, relayHint(re)

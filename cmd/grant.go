@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/n2n-dev/n2n/caps"
+	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/rpc"
@@ -15,7 +16,7 @@ import (
 
 type grantOptions struct {
 	access    caps.Access
-	assignees []keys.PublicKey
+	assignees []agentArg
 	tag       string
 	deliver   bool
 	functions []string
@@ -50,11 +51,11 @@ func grantCommand() *cli.Command {
 			if c.IsSet("assigned") {
 				o.access, n = caps.Assigned, n+1
 				for _, a := range c.StringSlice("assigned") {
-					k, err := keys.ParseAgent(a)
+					arg, err := parseAgentArg(a)
 					if err != nil {
 						return err
 					}
-					o.assignees = append(o.assignees, k)
+					o.assignees = append(o.assignees, arg)
 				}
 			}
 			switch {
@@ -88,7 +89,15 @@ func runGrant(ctx context.Context, e *env, o grantOptions) error {
 		h = &netHome{chain: c, done: done}
 	}
 	defer h.done()
-	r, err := caps.CreateGrant(h.chain, caps.Grant{Tag: o.tag, Access: o.access, Assignees: o.assignees, Functions: o.functions})
+	var assignees []keys.PublicKey
+	for _, a := range o.assignees {
+		k, err := a.resolve(h.chain)
+		if err != nil {
+			return err
+		}
+		assignees = append(assignees, k)
+	}
+	r, err := caps.CreateGrant(h.chain, caps.Grant{Tag: o.tag, Access: o.access, Assignees: assignees, Functions: o.functions})
 	if err != nil {
 		return err
 	}
@@ -102,10 +111,13 @@ func runGrant(ctx context.Context, e *env, o grantOptions) error {
 	}
 	var failed []error
 	if o.deliver {
-		for _, a := range o.assignees {
-			_, err := e.request(ctx, h, a, &rpc.Request{Kind: rpc.KindCall, Function: caps.ReceiveClaim, Payload: []byte(ticket)})
-			if err != nil {
+		for _, a := range assignees {
+			resp, err := e.request(ctx, h, a, &rpc.Request{Kind: rpc.KindCall, Function: caps.ReceiveClaim, Payload: []byte(ticket)})
+			switch {
+			case err != nil:
 				failed = append(failed, fmt.Errorf("delivering to %s: %w", a, err))
+			case string(resp.Payload) == daemon.ClaimPendingReply:
+				e.io.Info("n2n: %s keeps the claim pending until its owner accepts it (n2n claim accept)", a)
 			}
 		}
 		if len(failed) == 0 {

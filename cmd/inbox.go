@@ -14,20 +14,26 @@ func inboxCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "inbox",
 		Usage: "list received messages (those no receive function answered)",
-		Description: "Messages are kept in the home, not on the chain. With --follow, keeps printing\n" +
-			"messages as the daemon receives them, one per line.",
+		Description: "Messages are kept in the home, not on the chain, one per line: time, sender,\n" +
+			"the message (escaped: \\t, \\n, \\\\, \\xNN …; --json has it exactly). With --follow,\n" +
+			"keeps printing messages as the daemon receives them. With --clear, removes the\n" +
+			"messages it prints, which makes room in the inbox (serve's --inbox-max-*).",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new messages (needs n2n serve)"},
+			&cli.BoolFlag{Name: "clear", Usage: "remove the messages printed"},
 		},
 		Action: func(c *cli.Context) error {
-			return runInbox(c.Context, envOf(c), c.Bool("follow"))
+			if c.Bool("follow") && c.Bool("clear") {
+				return usagef("--clear removes what the inbox holds: it does not go with --follow")
+			}
+			return runInbox(c.Context, envOf(c), c.Bool("follow"), c.Bool("clear"))
 		},
 	}
 }
 
 var errFollowNoDaemon = errors.New("inbox --follow needs a running daemon to receive messages")
 
-func runInbox(ctx context.Context, e *env, follow bool) error {
+func runInbox(ctx context.Context, e *env, follow, clear bool) error {
 	if follow && e.daemon == nil {
 		return withHint(errFollowNoDaemon, exitError, "start it with 'n2n serve --detach'")
 	}
@@ -37,16 +43,25 @@ func runInbox(ctx context.Context, e *env, follow bool) error {
 		defer stop()
 		events = ch
 	}
-	c, done, err := e.openHome(ctx, true)
+	c, done, err := e.openHome(ctx, !clear)
 	if err != nil {
 		return err
 	}
+	box := daemon.Inbox{Store: c.Side(daemon.InboxSide)}
+	if e.daemon != nil {
+		box = e.daemon.Inbox() // counts what --clear frees against its quotas
+	}
 	var last int64
+	var printed [][]byte
 	now := time.Now()
-	err = daemon.Inbox{Store: c.Side(daemon.InboxSide)}.List(func(m *daemon.Message) error {
+	err = box.List(func(m *daemon.Message) error {
 		last = m.Time
+		printed = append(printed, m.Key)
 		return e.printMessage(m, now)
 	})
+	if err == nil && clear && len(printed) > 0 {
+		err = box.Remove(printed)
+	}
 	done()
 	if err != nil || !follow {
 		return err

@@ -46,11 +46,8 @@ var handlerContract = []string{
 // handlerHelp is handlerContract and handlerVars for serve's help.
 func handlerHelp() string {
 	var b strings.Builder
-	b.WriteString("FUNCTION HANDLERS\n\n")
-	for _, p := range handlerContract {
-		b.WriteString(wrapText(p, 78))
-		b.WriteString("\n\n")
-	}
+	b.WriteString(helpSection("FUNCTION HANDLERS", handlerContract))
+	b.WriteString("\n\n")
 	for _, v := range handlerVars {
 		text := strings.ReplaceAll(wrapText(v[1], 78-16), "\n", "\n"+strings.Repeat(" ", 16))
 		fmt.Fprintf(&b, "  %-13s %s\n", v[0], text)
@@ -76,6 +73,20 @@ func limitsText() string {
 
 // limitsHelp is limitsText for serve's help.
 func limitsHelp() string { return "LIMITS\n\n" + wrapText(limitsText(), 78) }
+
+// helpSection is a titled section of a command's help: paragraphs wrapped
+// at 78 columns.
+func helpSection(title string, paragraphs []string) string {
+	var b strings.Builder
+	b.WriteString(title + "\n\n")
+	for i, p := range paragraphs {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(wrapText(p, 78))
+	}
+	return b.String()
+}
 
 // wrapText breaks s into lines of at most width characters.
 func wrapText(s string, width int) string {
@@ -109,7 +120,7 @@ var environment = [][2]string{
 // files is what a home holds.
 var files = [][2]string{
 	{"$XDG_DATA_HOME/n2n", "the default home (~/.local/share/n2n when XDG_DATA_HOME is unset); mode 0700, files 0600"},
-	{"<home>/db/", "the Badger store: the identity, the source chain, the inbox, the audit log and the address book; encrypted unless the home was made with init --no-passphrase"},
+	{"<home>/db/", "the Badger store: the identity, the source chain, the inbox, the audit log, the address book, the contacts and the pending claims; encrypted unless the home was made with init --no-passphrase"},
 	{"<home>/kdf", "the Argon2id parameters and salt of an encrypted home"},
 	{"<home>/lock", "held by the one process that writes the home"},
 	{"<home>/functions/NAME", "the function handler NAME (see FUNCTION HANDLERS)"},
@@ -125,8 +136,13 @@ var outputForms = []string{
 		"it prints one JSON object per line. An empty list prints nothing and exits 0.",
 	"Times in JSON and in tab-separated lines are RFC 3339 in UTC with microseconds, e.g. " +
 		"2026-12-02T06:41:07.123456Z. send and call print the reply exactly as the other agent " +
-		"sent it; with --json, {\"status\",\"reply\"}, the reply as text when it is UTF-8, else in " +
+		"sent it, except on a terminal, where characters that could act on it are escaped; with " +
+		"--json, {\"status\",\"reply\"}, the reply as text when it is UTF-8, else in " +
 		"base64 with \"encoding\":\"base64\".",
+	"A field of a table or a line (on a terminal or tab-separated) that holds text another agent " +
+		"chose is escaped: a tab is \\t, a newline \\n, a carriage return \\r, a backslash \\\\, " +
+		"other characters that are not printable \\xNN or \\uNNNN, as in a Go string, so a row is " +
+		"always one line and nothing acts on the terminal. JSON carries every text exactly.",
 	"Diagnostics go to stderr as one line, n2n: error: …, and where one helps a line n2n: hint: …. " +
 		"What another agent answered is marked as its reply (uhCAk… replied: …). With --debug every " +
 		"layer of the error follows on n2n: debug: lines. With --json the error is one object on " +
@@ -147,6 +163,7 @@ var jsonFields = []struct {
 	{"chain show", []string{"seq", "hash", "prev", "timestamp", "author", "type", "entry_type", "entry_hash", "target", "signature", "entry?", "entry_encoding?"}},
 	{"chain verify", []string{"ok", "actions", "head"}},
 	{"serve", []string{"type", "time", "from", "message?", "encoding?", "text?"}},
+	{"contacts", []string{"name", "agent_id", "added"}},
 	{"status", []string{"agent_id", "pid", "addrs", "peers", "dht_peers", "sessions", "request_bytes"}},
 	{"send, call", []string{"status", "reply", "encoding?"}},
 	{"inbox", []string{"time", "from", "message", "encoding?"}},
@@ -154,9 +171,10 @@ var jsonFields = []struct {
 	{"ping", []string{"agent_id", "seq", "rtt_ms", "source"}},
 	{"peers", []string{"agent_id", "addrs", "last_ok", "expires"}},
 	{"grant, grants", []string{"grant_id", "access", "functions", "assignees", "tag", "revoked", "created", "ticket?"}},
-	{"claim add", []string{"claim_id"}},
+	{"claim add, claim accept", []string{"claim_id"}},
 	{"claims", []string{"claim_id", "grantor", "functions", "access", "tag", "added"}},
-	{"audit", []string{"time", "caller", "function", "access", "grant_id", "outcome", "duration_ms"}},
+	{"claims --pending", []string{"pending_id", "grantor", "functions", "access", "tag", "received"}},
+	{"audit", []string{"time", "caller", "function", "access", "grant_id", "outcome", "duration_ms", "invalid_function_bytes?"}},
 	{"version", []string{"version", "go"}},
 	{"help exit-codes", []string{"code", "meaning"}},
 	{"errors (stderr)", []string{"type", "code", "message", "hint?", "detail?"}},
@@ -175,6 +193,11 @@ func ManSections() []ManSection {
 		handlers.WriteString(mdEscape(p) + "\n\n")
 	}
 	handlers.WriteString(definitions(handlerVars))
+
+	var consent strings.Builder
+	for _, p := range consentContract() {
+		consent.WriteString(mdEscape(p) + "\n\n")
+	}
 
 	var out strings.Builder
 	for _, p := range outputForms {
@@ -196,6 +219,7 @@ func ManSections() []ManSection {
 		{"FILES", definitions(files)},
 		{"EXIT STATUS", "Scripts may rely on these; any other status is a failure.\n\n" + exit.String()},
 		{"LIMITS", mdEscape(limitsText()) + "\n"},
+		{"STRANGERS AND CONSENT", consent.String()},
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/peers"
 	"github.com/urfave/cli/v2"
@@ -77,7 +76,7 @@ func runPeersList(ctx context.Context, e *env) error {
 const manualTTL = 30 * 24 * time.Hour
 
 func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
-	to, err := keys.ParseAgent(agent)
+	arg, err := parseAgentArg(agent)
 	if err != nil {
 		return err
 	}
@@ -86,6 +85,10 @@ func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
 		return err
 	}
 	defer done()
+	to, err := arg.resolve(c)
+	if err != nil {
+		return err
+	}
 	other, err := (&peers.AddrBook{Store: c.Side(peers.BookSide)}).AddText(to, addr, manualTTL)
 	if err != nil {
 		return err

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/n2n-dev/n2n/keys"
-
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/rpc"
 	"github.com/urfave/cli/v2"
@@ -34,7 +32,7 @@ func pingCommand() *cli.Command {
 }
 
 func runPing(ctx context.Context, e *env, agent string, count int) error {
-	to, err := keys.ParseAgent(agent)
+	arg, err := parseAgentArg(agent)
 	if err != nil {
 		return err
 	}
@@ -43,6 +41,10 @@ func runPing(ctx context.Context, e *env, agent string, count int) error {
 		return err
 	}
 	defer h.done()
+	to, err := arg.resolve(h.chain)
+	if err != nil {
+		return err
+	}
 	for i := 1; i <= count; i++ {
 		start := time.Now()
 		call := h.client.Go(ctx, to, &rpc.Request{Kind: rpc.KindPing})

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/n2n-dev/n2n/keys"
-
 	"github.com/urfave/cli/v2"
 )
 
@@ -25,7 +23,7 @@ func resolveCommand() *cli.Command {
 }
 
 func runResolve(ctx context.Context, e *env, agent string) error {
-	to, err := keys.ParseAgent(agent)
+	arg, err := parseAgentArg(agent)
 	if err != nil {
 		return err
 	}
@@ -34,6 +32,10 @@ func runResolve(ctx context.Context, e *env, agent string) error {
 		return err
 	}
 	defer h.done()
+	to, err := arg.resolve(h.chain)
+	if err != nil {
+		return err
+	}
 	// Bounded like the resolution before a request (rpc.Client).
 	rctx, cancel := context.WithTimeout(ctx, e.dialTimeout)
 	defer cancel()

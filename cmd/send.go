@@ -57,7 +57,7 @@ func sendCommand() *cli.Command {
 }
 
 func runSend(ctx context.Context, e *env, o sendOptions) error {
-	to, err := keys.ParseAgent(o.to)
+	arg, err := parseAgentArg(o.to)
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,10 @@ func runSend(ctx context.Context, e *env, o sendOptions) error {
 		return err
 	}
 	defer h.done()
+	to, err := arg.resolve(h.chain)
+	if err != nil {
+		return err
+	}
 	if o.lines {
 		return e.sendLines(ctx, h, to)
 	}

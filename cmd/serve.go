@@ -22,16 +22,17 @@ import (
 )
 
 type serveOptions struct {
-	listen         []string
-	addrFile       string
-	mdns           bool
-	fns            map[string]string
-	detach         bool
-	noAcceptClaims bool
-	concurrency    int
-	public         bool
-	announce       []string
-	relay          peers.RelayLimits
+	listen      []string
+	addrFile    string
+	mdns        bool
+	fns         map[string]string
+	detach      bool
+	concurrency int
+	public      bool
+	announce    []string
+	relay       peers.RelayLimits
+	policy      daemon.Policy
+	quotas      daemon.Quotas
 }
 
 func serveCommand() *cli.Command {
@@ -58,26 +59,28 @@ func serveCommand() *cli.Command {
 			"talks to whom and how much, never what: sessions stay end-to-end encrypted.\n" +
 			"--announce gives the addresses others should dial (a VPS behind a 1:1 NAT, a\n" +
 			"network of private addresses). It prints the --bootstrap flags to hand out.\n\n" +
-			handlerHelp() + "\n\n" + limitsHelp(),
-		Flags: []cli.Flag{
+			handlerHelp() + "\n\n" + limitsHelp() + "\n\n" + helpSection("STRANGERS AND CONSENT", consentContract()),
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the full multiaddrs (with /p2p/) to `FILE` once listening"},
 			&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network without bootstrap"},
 			&cli.StringSliceFlag{Name: "fn", Usage: "serve function `NAME=CMD`, a shell command (repeatable)"},
 			&cli.BoolFlag{Name: "detach", Usage: "run in the background; return once ready"},
-			&cli.BoolFlag{Name: "no-accept-claims", Usage: "refuse claims others deliver (n2n.receive_claim)"},
 			&cli.IntFlag{Name: "concurrency", Value: daemon.DefaultConcurrency, Usage: "run at most `N` handlers at once (a call over it is answered busy)"},
 			&cli.BoolFlag{Name: "public", Usage: "run a public node: serve the DHT and relay for agents behind NATs"},
 			&cli.StringSliceFlag{Name: "announce", Usage: "tell others to dial multiaddr `MA` (no /p2p/; repeatable) instead of the listen addresses"},
 			&cli.StringFlag{Name: "relay-data", Value: humanize.IBytes(uint64(peers.DefaultRelayLimits.Data)), Usage: "with --public: bytes relayed per connection in each direction (`SIZE`)"},
 			&cli.DurationFlag{Name: "relay-duration", Value: peers.DefaultRelayLimits.Duration, Usage: "with --public: how long a relayed connection may last (`D`)"},
 			&cli.IntFlag{Name: "relay-reservations", Value: peers.DefaultRelayLimits.Reservations, Usage: "with --public: how many agents may hold a relay reservation (`N`)"},
-		},
+		}, policyFlags()...),
 		Action: func(c *cli.Context) error {
 			o := serveOptions{
 				listen: c.StringSlice("listen"), addrFile: c.String("addr-file"), mdns: c.Bool("mdns"),
-				detach: c.Bool("detach"), noAcceptClaims: c.Bool("no-accept-claims"),
-				concurrency: c.Int("concurrency"), fns: map[string]string{},
+				detach: c.Bool("detach"), concurrency: c.Int("concurrency"), fns: map[string]string{},
+			}
+			var err error
+			if o.policy, o.quotas, err = policyOptions(c); err != nil {
+				return err
 			}
 			for _, f := range c.StringSlice("fn") {
 				name, command, ok := strings.Cut(f, "=")
@@ -133,7 +136,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	defer stop()
 	env := handlerEnv()
 	d := daemon.New(c, node, daemon.NewFunctions(e.home, o.fns, o.concurrency, env))
-	d.AcceptClaims = !o.noAcceptClaims
+	d.Policy, d.Quotas = o.policy, o.quotas
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(d.Limits.MemoryLimit())
 	}

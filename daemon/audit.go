@@ -3,7 +3,9 @@ package daemon
 import (
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/internal/detcbor"
 	"github.com/n2n-dev/n2n/keys"
@@ -23,20 +25,51 @@ type AuditRecord struct {
 	GrantID  []byte         `cbor:"5,keyasint,omitempty"`
 	Outcome  rpc.Status     `cbor:"6,keyasint"`
 	Duration int64          `cbor:"7,keyasint"` // µs
+	// InvalidFunction says the function name called was not a valid name
+	// (caps.ValidFunction): Function is then empty and FunctionLen is the
+	// name's length in bytes. A caller chooses those bytes; the log keeps
+	// none of them.
+	InvalidFunction bool `cbor:"8,keyasint,omitempty"`
+	FunctionLen     int  `cbor:"9,keyasint,omitempty"`
+}
+
+// newAuditRecord is the record of a call of function by caller at t, with
+// what the caller chose checked before it is kept: a function name that is
+// not valid is recorded by its length.
+func newAuditRecord(t time.Time, caller keys.PublicKey, function string) *AuditRecord {
+	r := &AuditRecord{Time: t.UnixMicro(), Caller: caller, Function: function}
+	if !caps.ValidFunction(function) {
+		r.Function, r.InvalidFunction, r.FunctionLen = "", true, len(function)
+	}
+	return r
 }
 
 // Audit is the audit log of incoming calls, in the home's AuditSide. The
 // daemon's (Daemon.Audit) writes records after the reply has gone (see
-// Daemon.call); its List first waits for the records still being written.
+// Daemon.call) and keeps the log within its Quotas (auditRetention); its
+// List first waits for the records still being written.
 type Audit struct {
-	Store   *chain.Side
-	writer  *groupWriter
-	pending *pendingWrites
+	Store     *chain.Side
+	writer    *groupWriter
+	pending   *pendingWrites
+	retention *auditRetention // nil outside the daemon
 }
 
-// Add appends r.
+// Add appends r, and drops old records if the log is over its bounds.
 func (a Audit) Add(r *AuditRecord) error {
-	return addTimed(a.Store, a.writer, r.Time, detcbor.Marshal(r))
+	if a.retention != nil {
+		if err := a.retention.load(a.Store); err != nil {
+			return err
+		}
+	}
+	k, v := timedKey(r.Time), detcbor.Marshal(r)
+	if err := storeTimed(a.Store, a.writer, k, v); err != nil {
+		return err
+	}
+	if a.retention != nil {
+		return a.retention.added(a.Store, int64(len(k)+len(v)), r.Time, time.Now())
+	}
+	return nil
 }
 
 // List calls fn for each record, oldest first.

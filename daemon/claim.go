@@ -1,15 +1,27 @@
 package daemon
 
 import (
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/n2n-dev/n2n/caps"
+	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/rpc"
 )
 
+// Replies of n2n.receive_claim besides the claim ID.
+const (
+	// ClaimPendingReply is the payload of the ok reply to a claim that waits
+	// for the callee's user (n2n claims --pending).
+	ClaimPendingReply = "pending\n"
+	claimsFull        = "pending claims are full (for you)"
+)
+
 // receiveClaim is the built-in n2n.receive_claim: the payload is a ticket
-// from its grantor, stored as a claim on this agent's chain.
+// from its grantor, stored as a claim on this agent's chain when the Policy
+// and the Quotas allow, and otherwise kept pending for the user. The reply
+// is the claim ID, or ClaimPendingReply.
 func (d *Daemon) receiveClaim(in *rpc.Incoming) rpc.Response {
 	t, err := caps.ParseTicket(string(in.Request.Payload))
 	if err != nil {
@@ -18,11 +30,120 @@ func (d *Daemon) receiveClaim(in *rpc.Incoming) rpc.Response {
 	if t.Grantor != in.Caller {
 		return rpc.Response{Status: rpc.StatusBadRequest, Error: "a claim can only be delivered by its grantor"}
 	}
-	r, err := caps.AddClaim(d.Chain, caps.ClaimFromTicket(t))
+	cl := caps.ClaimFromTicket(t)
+	functions := strings.Join(t.Functions, ",")
+	d.claimMu.Lock()
+	defer d.claimMu.Unlock()
+	now := time.Now()
+	stranger, onChain, err := d.claimOnChain(in.Caller, now)
 	if err != nil {
-		return rpc.Response{Status: rpc.StatusHandlerError, Error: "the claim could not be stored"}
+		return d.storeFailed("claim", err)
+	}
+	if !onChain {
+		id, err := d.Pending().add(cl, now, d.Quotas)
+		switch {
+		case errors.Is(err, errPendingFull):
+			return rpc.Response{Status: rpc.StatusOverQuota, Error: claimsFull}
+		case err != nil:
+			return d.storeFailed("claim", err)
+		}
+		d.Events.Publish(Event{Time: now, Kind: "pending_claim", From: in.Caller, Fields: []string{id.EntryString(), functions, t.Tag}})
+		return rpc.Response{Status: rpc.StatusOK, Payload: []byte(ClaimPendingReply)}
+	}
+	r, err := caps.AddClaim(d.Chain, cl)
+	if err != nil {
+		return d.storeFailed("claim", err)
+	}
+	if stranger {
+		d.claimRate.stored(in.Caller, now)
 	}
 	id := r.Hash.ActionString()
-	d.Events.Publish(Event{Time: time.Now(), Kind: "claim", From: in.Caller, Fields: []string{id, strings.Join(t.Functions, ","), t.Tag}})
+	d.Events.Publish(Event{Time: now, Kind: "claim", From: in.Caller, Fields: []string{id, functions, t.Tag}})
 	return rpc.Response{Status: rpc.StatusOK, Payload: []byte(id + "\n")}
+}
+
+// Pending is the home's list of pending claims.
+func (d *Daemon) Pending() PendingClaims { return PendingClaims{Store: d.Chain.Side(PendingSide)} }
+
+// claimOnChain says whether a claim grantor delivers now goes onto the
+// chain at once (Policy.Claims, and for strangers Quotas.StrangerClaims),
+// and whether grantor is a stranger: neither this agent nor a contact.
+// Under claimMu.
+func (d *Daemon) claimOnChain(grantor keys.PublicKey, now time.Time) (stranger, onChain bool, err error) {
+	if grantor == d.ID().Public() {
+		return false, true, nil
+	}
+	_, contact, err := d.Contacts().Of(grantor)
+	switch {
+	case err != nil:
+		return false, false, err
+	case contact:
+		return false, d.Policy.Claims != AcceptNone, nil
+	case d.Policy.Claims != AcceptAnyone:
+		return true, false, nil
+	}
+	if err := d.claimRate.load(d, now); err != nil {
+		return true, false, err
+	}
+	return true, d.claimRate.allows(d.Quotas, grantor, now), nil
+}
+
+// claimWindow is the time over which Quotas.StrangerClaims counts.
+const claimWindow = time.Hour
+
+// strangerClaims remembers the claims of strangers that went onto the
+// chain in the last claimWindow. It is read from the chain when first
+// needed (every claim stored in the window by an agent that is not a
+// contact counts), so a restart does not reset it. Under claimMu.
+type strangerClaims struct {
+	loaded bool
+	recent []strangerClaim // oldest first
+}
+
+type strangerClaim struct {
+	at      time.Time
+	grantor keys.PublicKey
+}
+
+func (s *strangerClaims) load(d *Daemon, now time.Time) error {
+	if s.loaded {
+		return nil
+	}
+	list, err := caps.Claims(d.Chain)
+	if err != nil {
+		return err
+	}
+	for _, ci := range list {
+		if now.Sub(ci.Time) >= claimWindow || ci.Grantor == d.ID().Public() {
+			continue
+		}
+		if _, contact, err := d.Contacts().Of(ci.Grantor); err != nil {
+			return err
+		} else if !contact {
+			s.recent = append(s.recent, strangerClaim{ci.Time, ci.Grantor})
+		}
+	}
+	s.loaded = true
+	return nil
+}
+
+// allows reports whether grantor's claim may go onto the chain now.
+func (s *strangerClaims) allows(q Quotas, grantor keys.PublicKey, now time.Time) bool {
+	i := 0
+	for i < len(s.recent) && now.Sub(s.recent[i].at) >= claimWindow {
+		i++
+	}
+	s.recent = s.recent[i:]
+	n := 0
+	for _, c := range s.recent {
+		if c.grantor == grantor {
+			n++
+		}
+	}
+	return len(s.recent) < q.StrangerClaims && n < q.StrangerClaimsEach
+}
+
+// stored counts a stranger's claim put on the chain now.
+func (s *strangerClaims) stored(grantor keys.PublicKey, now time.Time) {
+	s.recent = append(s.recent, strangerClaim{now, grantor})
 }

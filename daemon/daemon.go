@@ -22,12 +22,16 @@ type Daemon struct {
 	Node      *peers.Node
 	Functions *Functions
 	Events    Events
-	// AcceptClaims lets other agents deliver claims (n2n.receive_claim);
-	// serve --no-accept-claims clears it.
-	AcceptClaims bool
 	// Limits bound what other agents can make the daemon spend; New sets
 	// DefaultLimits. Set before Start.
 	Limits Limits
+	// Policy says who may write into the home: messages and delivered
+	// claims (DESIGN §10). New sets DefaultPolicy.
+	Policy Policy
+	// Quotas bound what others can make the daemon keep: the inbox, the
+	// audit log, claims from strangers and pending claims. New sets
+	// DefaultQuotas. Set both before Start.
+	Quotas Quotas
 	// Debug receives one line per dropped or refused session; nil discards
 	// them.
 	Debug func(format string, args ...any)
@@ -44,6 +48,10 @@ type Daemon struct {
 	auditOnce   sync.Once
 	auditWriter *groupWriter
 	auditing    pendingWrites // audit records being written
+	retention   *auditRetention
+	inboxUse    inboxUse
+	claimMu     sync.Mutex // serializes receive_claim: its quotas are read, then written
+	claimRate   strangerClaims
 	receiptOnce sync.Once
 	receipt     []byte // the reply to a message stored in the inbox
 }
@@ -52,7 +60,8 @@ type Daemon struct {
 // fns.
 func New(c *chain.Chain, node *peers.Node, fns *Functions) *Daemon {
 	book := &peers.AddrBook{Store: c.Side(peers.BookSide)}
-	return &Daemon{Chain: c, Node: node, Functions: fns, Limits: DefaultLimits, endpoint: &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}}
+	return &Daemon{Chain: c, Node: node, Functions: fns, Limits: DefaultLimits, Policy: DefaultPolicy, Quotas: DefaultQuotas,
+		endpoint: &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}}
 }
 
 // ID is the daemon's identity.
@@ -62,14 +71,22 @@ func (d *Daemon) ID() *keys.Identity { return d.Chain.Identity() }
 func (d *Daemon) Inbox() Inbox {
 	side := d.Chain.Side(InboxSide)
 	d.inboxOnce.Do(func() { d.inboxWriter = newGroupWriter(side) })
-	return Inbox{Store: side, writer: d.inboxWriter}
+	return Inbox{Store: side, writer: d.inboxWriter, use: &d.inboxUse}
 }
 
 // Audit is the home's audit log of incoming calls.
 func (d *Daemon) Audit() Audit {
 	side := d.Chain.Side(AuditSide)
-	d.auditOnce.Do(func() { d.auditWriter = newGroupWriter(side) })
-	return Audit{Store: side, writer: d.auditWriter, pending: &d.auditing}
+	d.auditOnce.Do(func() {
+		d.auditWriter = newGroupWriter(side)
+		d.retention = &auditRetention{maxAge: d.Quotas.AuditAge, maxBytes: d.Quotas.AuditBytes}
+	})
+	return Audit{Store: side, writer: d.auditWriter, pending: &d.auditing, retention: d.retention}
+}
+
+// Contacts are the home's contacts, whom Policy may favour.
+func (d *Daemon) Contacts() peers.Contacts {
+	return peers.Contacts{Store: d.Chain.Side(peers.ContactsSide)}
 }
 
 // Book is the home's address book, the one the daemon's clients use.
@@ -90,10 +107,19 @@ func (d *Daemon) ZeroKeys() { d.endpoint.ZeroKeys() }
 // with Dispatch, within d.Limits: a stream over the sessions or handshakes
 // an agent may have is reset as busy before its handshake, and the
 // sessions' requests in progress hold memory within the budgets. Wait
-// waits for the sessions in progress.
+// waits for the sessions in progress. It first drops, in the background,
+// audit records past Quotas.
 func (d *Daemon) Start(ctx context.Context) {
 	d.admission = newAdmission(d.Limits)
 	d.endpoint.Budget = d.admission
+	a := d.Audit()
+	d.auditing.add()
+	go func() {
+		defer d.auditing.done()
+		if err := a.retention.trim(a.Store, time.Now()); err != nil && d.Debug != nil {
+			d.Debug("audit log: %v", err)
+		}
+	}()
 	d.Node.Handle(func(st peers.Stream) {
 		d.mu.Lock()
 		if d.stopping {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/n2n-dev/n2n/caps"
+	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/rpc"
 )
 
@@ -23,12 +24,21 @@ func (d *Daemon) Dispatch(ctx context.Context, in *rpc.Incoming) rpc.Response {
 	return rpc.Response{Status: rpc.StatusBadRequest, Error: "unknown request kind"}
 }
 
-// receive handles a message: the "receive" function answers it if there is
-// one; otherwise it goes to the inbox and the reply is a receipt.
+// receive handles a message from an agent the Policy accepts messages
+// from: the "receive" function answers it if there is one; otherwise it
+// goes to the inbox, within the Quotas, and the reply is a receipt.
 func (d *Daemon) receive(ctx context.Context, in *rpc.Incoming) rpc.Response {
+	self := in.Caller == d.ID().Public()
+	if !self {
+		if ok, err := d.accepts(d.Policy.Messages, in.Caller); err != nil {
+			return d.storeFailed("message", err)
+		} else if !ok {
+			return rpc.Response{Status: rpc.StatusUnauthorized, Error: strangersRefused[d.Policy.Messages]}
+		}
+	}
 	if d.Functions.Has("receive") {
 		access := "unrestricted"
-		if in.Caller == d.ID().Public() {
+		if self {
 			access = "author"
 		}
 		if err := in.WaitTurn(ctx); err != nil {
@@ -36,22 +46,64 @@ func (d *Daemon) receive(ctx context.Context, in *rpc.Incoming) rpc.Response {
 		}
 		return d.Functions.Run(ctx, &Invocation{Function: "receive", Caller: in.Caller, Access: access, Payload: in.Request.Payload})
 	}
+	box := d.Inbox()
+	if err := box.use.load(box); err != nil {
+		return d.storeFailed("message", err)
+	}
+	size := int64(len(in.Request.Payload))
+	if !box.use.reserve(d.Quotas, in.Caller, size) {
+		return rpc.Response{Status: rpc.StatusOverQuota, Error: "inbox is full (for you)"}
+	}
 	now := in.Arrived
 	m := &Message{Time: now.UnixMicro(), From: in.Caller, Body: in.Request.Payload}
-	if err := d.Inbox().Add(m); err != nil {
-		return rpc.Response{Status: rpc.StatusHandlerError, Error: "the message could not be stored"}
+	if err := box.Add(m); err != nil {
+		box.use.release(in.Caller, size)
+		return d.storeFailed("message", err)
 	}
 	d.Events.Publish(Event{Time: now, Kind: "message", From: in.Caller, Message: m})
 	d.receiptOnce.Do(func() { d.receipt = []byte(fmt.Sprintf("delivered to %s\n", d.ID().Public())) })
 	return rpc.Response{Status: rpc.StatusOK, Payload: d.receipt}
 }
 
+// strangersRefused is what a sender outside Policy.Messages is told.
+var strangersRefused = map[Accept]string{
+	AcceptContacts: "it does not accept messages from strangers",
+	AcceptNone:     "it does not accept messages",
+}
+
+// accepts reports whether policy a lets agent write (not asked of the agent
+// itself).
+func (d *Daemon) accepts(a Accept, agent keys.PublicKey) (bool, error) {
+	switch a {
+	case AcceptAnyone:
+		return true, nil
+	case AcceptContacts:
+		_, ok, err := d.Contacts().Of(agent)
+		return ok, err
+	}
+	return false, nil
+}
+
+// storeFailed is the answer when the home could not be read or written
+// for a message or a claim (what): the cause goes to the debug log, not to
+// the caller.
+func (d *Daemon) storeFailed(what string, err error) rpc.Response {
+	if d.Debug != nil {
+		d.Debug("storing a %s: %v", what, err)
+	}
+	return rpc.Response{Status: rpc.StatusHandlerError, Error: "the " + what + " could not be stored"}
+}
+
 // call runs a function under the capability check and records the call in
-// the audit log, whatever its outcome.
+// the audit log, whatever its outcome. A function name that is not valid is
+// a bad request, recorded by its length.
 func (d *Daemon) call(ctx context.Context, in *rpc.Incoming) rpc.Response {
 	start := time.Now()
-	rec := &AuditRecord{Time: start.UnixMicro(), Caller: in.Caller, Function: in.Request.Function}
-	resp := d.authorizeAndRun(ctx, in, rec)
+	rec := newAuditRecord(start, in.Caller, in.Request.Function)
+	resp := badFunctionResponse
+	if !rec.InvalidFunction {
+		resp = d.authorizeAndRun(ctx, in, rec)
+	}
 	rec.Outcome = resp.Status
 	rec.Duration = time.Since(start).Microseconds()
 	// The record is written while the reply goes out: a synced write costs
@@ -67,6 +119,10 @@ func (d *Daemon) call(ctx context.Context, in *rpc.Incoming) rpc.Response {
 	return resp
 }
 
+// badFunctionResponse answers a call of a name that no function can have
+// (it is not checked against the grants: the rule is public).
+var badFunctionResponse = rpc.Response{Status: rpc.StatusBadRequest, Error: "not a valid function name"}
+
 // unauthorizedResponse is all a refused caller learns: not which grants
 // exist, nor whether the function does.
 var unauthorizedResponse = rpc.Response{Status: rpc.StatusUnauthorized, Error: "unauthorized"}
@@ -75,9 +131,6 @@ func (d *Daemon) authorizeAndRun(ctx context.Context, in *rpc.Incoming, rec *Aud
 	fn := in.Request.Function
 	self := in.Caller == d.ID().Public()
 	if fn == caps.ReceiveClaim {
-		if !d.AcceptClaims && !self {
-			return unauthorizedResponse
-		}
 		rec.Access = string(caps.Unrestricted)
 		if self {
 			rec.Access = caps.AccessAuthor

@@ -12,13 +12,17 @@ import (
 // storedDecMode reads inbox messages and audit records, from the home.
 var storedDecMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: 16, MaxMapPairs: 16})
 
-// addTimed stores v in s under a key that sorts by t (µs) and then at
-// random, through w when there is one.
-func addTimed(s *chain.Side, w *groupWriter, t int64, v []byte) error {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(t))
+// timedKey is a key that sorts by t (µs) and then at random: the start of
+// the keys of the inbox and the audit log.
+func timedKey(t int64) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 64), uint64(t))
 	var r [4]byte
 	rand.Read(r[:])
-	k = append(k, r[:]...)
+	return append(k, r[:]...)
+}
+
+// storeTimed stores v in s under k, through w when there is one.
+func storeTimed(s *chain.Side, w *groupWriter, k, v []byte) error {
 	if w != nil {
 		return w.set(k, v)
 	}

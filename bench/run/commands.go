@@ -38,10 +38,12 @@ func (h *harness) n2nPing(home string) invocation {
 }
 
 // calleeServe is the callee's daemon: loopback only, its address written
-// to addrFile, and the function the requests run (it echoes stdin).
+// to addrFile, the function the requests run (it echoes stdin), and an inbox
+// with room for every message P4 sends from one sender (the default quota
+// keeps 1 000).
 func (h *harness) calleeServe(home, addrFile string) []string {
 	return []string{h.n2n, "--home", home, "serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--addr-file", addrFile,
-		"--fn", "echo=cat"}
+		"--fn", "echo=cat", "--inbox-max-messages", "1000000", "--inbox-sender-max-messages", "1000000"}
 }
 
 // callerServe is the caller's own daemon, for P2.
