@@ -26,7 +26,8 @@ e2e:
 # Every decoder that reads the network or disk, FUZZTIME each.
 FUZZ := keys:FuzzDecodeID chain:FuzzDecodeAction caps:FuzzParseTicket caps:FuzzDecodeGrant \
 	noiseproto:FuzzReadFrame noiseproto:FuzzAcceptMessage1 rpc:FuzzDecodeRequest \
-	peers:FuzzDecodeRecord peers:FuzzDecodeBookValue peers:FuzzParseCard internal/detcbor:FuzzDecodeMap internal/vectors:FuzzCheck localsock:FuzzReadFrames
+	peers:FuzzDecodeRecord peers:FuzzDecodeBookValue peers:FuzzParseCard peers:FuzzDecodeContact \
+	daemon:FuzzDecodePending internal/detcbor:FuzzDecodeMap internal/vectors:FuzzCheck localsock:FuzzReadFrames
 fuzz:
 	@set -e; for t in $(FUZZ); do \
 	  echo "fuzz $$t"; $(GO) test -run XXX -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; done

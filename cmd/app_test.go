@@ -69,6 +69,11 @@ func TestClassify(t *testing.T) {
 		{withHint(errors.New("x"), exitUnreachable, "h"), exitUnreachable},
 		{&rpc.StatusError{Status: "a-status-of-a-later-version"}, exitRemote},
 		{wrap(fs.ErrPermission), exitError},
+		{&rpc.StatusError{Status: rpc.StatusOverQuota}, exitRemote},
+		{wrap(peers.ErrNoContact), exitNotFound},
+		{wrap(peers.ErrNameTaken), exitUsage},
+		{wrap(peers.ErrKnownContact), exitUsage},
+		{wrap(peers.ErrBadName), exitUsage},
 	} {
 		if got, _ := classify(c.err); got != c.code {
 			t.Errorf("classify(%v) = %d, want %d", c.err, got, c.code)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,11 +19,19 @@ import (
 // on 127.0.0.1.
 func newDaemon(t *testing.T, fns map[string]string) *Daemon {
 	t.Helper()
-	return newDaemonWith(t, fns, DefaultLimits)
+	d, _ := startDaemon(t, initHome(t), fns, nil)
+	return d
 }
 
 // newDaemonWith is newDaemon with these limits.
 func newDaemonWith(t *testing.T, fns map[string]string, limits Limits) *Daemon {
+	t.Helper()
+	d, _ := startDaemon(t, initHome(t), fns, func(d *Daemon) { d.Limits = limits })
+	return d
+}
+
+// initHome makes a home with a new identity in a temp dir.
+func initHome(t *testing.T) string {
 	t.Helper()
 	home := t.TempDir()
 	id, err := keys.Generate()
@@ -33,21 +42,42 @@ func newDaemonWith(t *testing.T, fns map[string]string, limits Limits) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := peers.NewServer(context.Background(), peers.Options{Identity: id, Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// startDaemon starts a real daemon on home, configured by configure (if
+// any) before it starts. stop stops it and closes the home; it runs at the
+// end of the test if not before.
+func startDaemon(t *testing.T, home string, fns map[string]string, configure func(*Daemon)) (d *Daemon, stop func()) {
+	t.Helper()
+	c, err := chain.Open(context.Background(), home, chain.Options{LockTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := New(c, node, NewFunctions(home, fns, 4, os.Environ()))
-	d.Limits = limits
+	node, err := peers.NewServer(context.Background(), peers.Options{Identity: c.Identity(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = New(c, node, NewFunctions(home, fns, 4, os.Environ()))
+	if configure != nil {
+		configure(d)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.Start(ctx)
-	t.Cleanup(func() {
-		cancel()
-		node.Close()
-		d.Wait()
-		c.Close()
-	})
-	return d
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			node.Close()
+			d.Wait()
+			c.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return d, stop
 }
 
 // newClient makes an endpoint on a real libp2p client node whose address

@@ -31,9 +31,9 @@ type Contact struct {
 // Errors of the contacts, for callers to map to exit statuses.
 var (
 	ErrBadName      = errors.New("not a contact name") // see ValidName
-	ErrNameTaken    = errors.New("name already taken") // by another agent
+	ErrNameTaken    = errors.New("name taken")         // by another agent
 	ErrKnownContact = errors.New("already a contact")  // under another name
-	ErrNoContact    = errors.New("no contact of that name")
+	ErrNoContact    = errors.New("not a contact")
 )
 
 // Contact names (their rule is also in the help of contacts add).
