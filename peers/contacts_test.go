@@ -13,7 +13,7 @@ func TestValidName(t *testing.T) {
 	for name, ok := range map[string]bool{
 		"bob": true, "a": true, "alice-2": true, "carol_w": true, "x23456789012345678901234567890ab": true,
 		"x234567890123456789012345678901ab": false, // 33
-		"": false, "Bob": false, "2bob": false, "-bob": false, "bob!": false, "bo b": false, "böb": false,
+		"":                                  false, "Bob": false, "2bob": false, "-bob": false, "bob!": false, "bo b": false, "böb": false,
 		"self": false, "u": false, "uh": false, "uhc": false, "uhcak123": false, "uha": true, "us": true,
 		"bob\n": false, "bob\x1b": false,
 	} {
