@@ -2,6 +2,7 @@ package peers
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,10 +11,10 @@ import (
 )
 
 func TestValidName(t *testing.T) {
+	long := strings.Repeat("x", MaxNameLen)
 	for name, ok := range map[string]bool{
-		"bob": true, "a": true, "alice-2": true, "carol_w": true, "x23456789012345678901234567890ab": true,
-		"x234567890123456789012345678901ab": false, // 33
-		"":                                  false, "Bob": false, "2bob": false, "-bob": false, "bob!": false, "bo b": false, "böb": false,
+		"bob": true, "a": true, "alice-2": true, "carol_w": true, long: true, long + "x": false,
+		"": false, "Bob": false, "2bob": false, "-bob": false, "bob!": false, "bo b": false, "böb": false,
 		"self": false, "u": false, "uh": false, "uhc": false, "uhcak123": false, "uha": true, "us": true,
 		"bob\n": false, "bob\x1b": false,
 	} {
