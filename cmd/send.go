@@ -81,13 +81,24 @@ func runSend(ctx context.Context, e *env, o sendOptions) error {
 		return err
 	}
 	if o.lines {
-		return e.sendLines(ctx, h, to)
+		return messageRefused(e.sendLines(ctx, h, to))
 	}
 	resp, err := e.request(ctx, h, to, &rpc.Request{Kind: rpc.KindSend, Payload: payload})
 	if err != nil {
-		return err
+		return messageRefused(err)
 	}
 	return e.printReply(resp)
+}
+
+// messageRefused gives a message the callee refused as unauthorized (it
+// takes messages from its contacts or no one: serve --accept-messages) the
+// hint for messages, not the one for calls.
+func messageRefused(err error) error {
+	var st *rpc.StatusError
+	if errors.As(err, &st) && st.Status == rpc.StatusUnauthorized {
+		return withHint(err, 0, "ask its owner to add you as a contact (n2n contacts add); it does not take messages from everyone")
+	}
+	return err
 }
 
 // sendLines sends each line of stdin as a message, up to sendWindow at once
