@@ -8,7 +8,7 @@ _n2n() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$w" in
-      --home|--timeout|--dial-timeout|--bootstrap|--passphrase-file|--color|--type|--listen|--addr-file|--fn|--concurrency|--announce|--relay-data|--relay-duration|--relay-reservations|--count|-c|--assigned|--tag|--to|--claim|--secret-file) ((i++)) ;;
+      --home|--timeout|--dial-timeout|--bootstrap|--passphrase-file|--color|--type|--listen|--addr-file|--fn|--concurrency|--announce|--relay-data|--relay-duration|--relay-reservations|--accept-messages|--accept-claims|--inbox-max-size|--inbox-max-messages|--inbox-sender-max-size|--inbox-sender-max-messages|--audit-max-age|--audit-max-size|--count|-c|--assigned|--tag|--to|--claim|--secret-file) ((i++)) ;;
       -*) ;;
       *) path="${path:+$path }$w" ;;
     esac
@@ -17,33 +17,38 @@ _n2n() {
   case "$path" in
     "chain verify"|"chain verify"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "chain export"|"chain export"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "contacts add"|"contacts add"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "claim accept"|"claim accept"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "claim reject"|"claim reject"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "contacts rm"|"contacts rm"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "chain show"|"chain show"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "completion"|"completion"\ *) words="bash zsh fish --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "chain log"|"chain log"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "peers add"|"peers add"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "claim add"|"claim add"\ *) words="--tag --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "contacts"|"contacts"\ *) words="add rm" ;;
     "resolve"|"resolve"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "version"|"version"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "commit"|"commit"\ *) words="--type --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "status"|"status"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "grants"|"grants"\ *) words="--all --show-secrets --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "revoke"|"revoke"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
-    "claims"|"claims"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "claims"|"claims"\ *) words="--pending --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "chain"|"chain"\ *) words="log show verify export" ;;
-    "serve"|"serve"\ *) words="--listen --addr-file --mdns --fn --detach --no-accept-claims --concurrency --public --announce --relay-data --relay-duration --relay-reservations --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
-    "inbox"|"inbox"\ *) words="--follow -f --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "serve"|"serve"\ *) words="--listen --addr-file --mdns --fn --detach --concurrency --public --announce --relay-data --relay-duration --relay-reservations --accept-messages --accept-claims --no-accept-claims --inbox-max-size --inbox-max-messages --inbox-sender-max-size --inbox-sender-max-messages --audit-max-age --audit-max-size --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "inbox"|"inbox"\ *) words="--follow -f --clear --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "peers"|"peers"\ *) words="add" ;;
     "grant"|"grant"\ *) words="--unrestricted --transferable --assigned --tag --deliver --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
-    "claim"|"claim"\ *) words="add" ;;
+    "claim"|"claim"\ *) words="add accept reject" ;;
     "audit"|"audit"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "init"|"init"\ *) words="--no-passphrase --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "stop"|"stop"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "send"|"send"\ *) words="--lines --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "ping"|"ping"\ *) words="--count -c --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "call"|"call"\ *) words="--to --claim --secret-file --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
-    "help"|"help"\ *) words="exit-codes init id commit chain serve stop status send inbox resolve ping peers grant grants revoke claim claims call audit version completion help" ;;
+    "help"|"help"\ *) words="exit-codes init id commit chain serve stop status send inbox resolve ping peers contacts grant grants revoke claim claims call audit version completion help" ;;
     "id"|"id"\ *) words="--card --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
-    "") words="init id commit chain serve stop status send inbox resolve ping peers grant grants revoke claim claims call audit version completion help --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "") words="init id commit chain serve stop status send inbox resolve ping peers contacts grant grants revoke claim claims call audit version completion help --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

@@ -6,7 +6,7 @@ function __n2n_path
     for w in (commandline -opc)[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --home --timeout --dial-timeout --bootstrap --passphrase-file --color --type --listen --addr-file --fn --concurrency --announce --relay-data --relay-duration --relay-reservations --count -c --assigned --tag --to --claim --secret-file
+        else if contains -- $w --home --timeout --dial-timeout --bootstrap --passphrase-file --color --type --listen --addr-file --fn --concurrency --announce --relay-data --relay-duration --relay-reservations --accept-messages --accept-claims --inbox-max-size --inbox-max-messages --inbox-sender-max-size --inbox-sender-max-messages --audit-max-age --audit-max-size --count -c --assigned --tag --to --claim --secret-file
             set skip 1
         else if not string match -q -- '-*' $w
             set -a path $w
@@ -48,6 +48,7 @@ complete -c n2n -n '__n2n_at \'\'' -a 'inbox' -d 'list received messages (those 
 complete -c n2n -n '__n2n_at \'\'' -a 'resolve' -d 'find an agent\'s addresses and say which step found them'
 complete -c n2n -n '__n2n_at \'\'' -a 'ping' -d 'measure round trips to an agent'
 complete -c n2n -n '__n2n_at \'\'' -a 'peers' -d 'list the address book, or add an address to it'
+complete -c n2n -n '__n2n_at \'\'' -a 'contacts' -d 'list your names for other agents, or add or remove one'
 complete -c n2n -n '__n2n_at \'\'' -a 'grant' -d 'let other agents call functions of this agent'
 complete -c n2n -n '__n2n_at \'\'' -a 'grants' -d 'list the capability grants of this agent'
 complete -c n2n -n '__n2n_at \'\'' -a 'revoke' -d 'revoke a capability grant'
@@ -70,17 +71,28 @@ complete -c n2n -n '__n2n_in \'serve\'' -l addr-file -r -F -d 'write the full mu
 complete -c n2n -n '__n2n_in \'serve\'' -l mdns -d 'find peers on the local network without bootstrap'
 complete -c n2n -n '__n2n_in \'serve\'' -l fn -x -d 'serve function NAME=CMD, a shell command (repeatable)'
 complete -c n2n -n '__n2n_in \'serve\'' -l detach -d 'run in the background; return once ready'
-complete -c n2n -n '__n2n_in \'serve\'' -l no-accept-claims -d 'refuse claims others deliver (n2n.receive_claim)'
 complete -c n2n -n '__n2n_in \'serve\'' -l concurrency -x -d 'run at most N handlers at once (a call over it is answered busy)'
 complete -c n2n -n '__n2n_in \'serve\'' -l public -d 'run a public node: serve the DHT and relay for agents behind NATs'
 complete -c n2n -n '__n2n_in \'serve\'' -l announce -x -d 'tell others to dial multiaddr MA (no /p2p/; repeatable) instead of the listen addresses'
 complete -c n2n -n '__n2n_in \'serve\'' -l relay-data -x -d 'with --public: bytes relayed per connection in each direction (SIZE)'
 complete -c n2n -n '__n2n_in \'serve\'' -l relay-duration -x -d 'with --public: how long a relayed connection may last (D)'
 complete -c n2n -n '__n2n_in \'serve\'' -l relay-reservations -x -d 'with --public: how many agents may hold a relay reservation (N)'
+complete -c n2n -n '__n2n_in \'serve\'' -l accept-messages -x -d 'take messages from WHOM: anyone, contacts or none (others: unauthorized)'
+complete -c n2n -n '__n2n_in \'serve\'' -l accept-claims -x -d 'put claims delivered by WHOM on the chain at once: anyone, contacts or none (others wait: n2n claims --pending)'
+complete -c n2n -n '__n2n_in \'serve\'' -l no-accept-claims -d 'the same as --accept-claims none'
+complete -c n2n -n '__n2n_in \'serve\'' -l inbox-max-size -x -d 'keep at most SIZE of messages in the inbox'
+complete -c n2n -n '__n2n_in \'serve\'' -l inbox-max-messages -x -d 'keep at most N messages in the inbox'
+complete -c n2n -n '__n2n_in \'serve\'' -l inbox-sender-max-size -x -d 'keep at most SIZE of one sender\'s messages'
+complete -c n2n -n '__n2n_in \'serve\'' -l inbox-sender-max-messages -x -d 'keep at most N of one sender\'s messages'
+complete -c n2n -n '__n2n_in \'serve\'' -l audit-max-age -x -d 'drop audit records older than AGE (e.g. 30d, 12h)'
+complete -c n2n -n '__n2n_in \'serve\'' -l audit-max-size -x -d 'keep at most SIZE of audit records (the oldest go first)'
 complete -c n2n -n '__n2n_in \'send\'' -l lines -d 'send each line of stdin as a message, pipelined'
 complete -c n2n -n '__n2n_in \'inbox\'' -l follow -s f -d 'keep printing new messages (needs n2n serve)'
+complete -c n2n -n '__n2n_in \'inbox\'' -l clear -d 'remove the messages printed'
 complete -c n2n -n '__n2n_in \'ping\'' -l count -s c -x -d 'make N round trips'
 complete -c n2n -n '__n2n_at \'peers\'' -a 'add' -d 'remember an address for an agent, or learn a contact card'
+complete -c n2n -n '__n2n_at \'contacts\'' -a 'add' -d 'give an agent a name'
+complete -c n2n -n '__n2n_at \'contacts\'' -a 'rm' -d 'forget a contact'
 complete -c n2n -n '__n2n_in \'grant\'' -l unrestricted -d 'anyone may call'
 complete -c n2n -n '__n2n_in \'grant\'' -l transferable -d 'anyone who presents the ticket may call'
 complete -c n2n -n '__n2n_in \'grant\'' -l assigned -x -d 'only AGENT (repeatable), presenting the ticket, may call'
@@ -89,7 +101,10 @@ complete -c n2n -n '__n2n_in \'grant\'' -l deliver -d 'send the claim to each as
 complete -c n2n -n '__n2n_in \'grants\'' -l all -d 'include revoked and replaced grants'
 complete -c n2n -n '__n2n_in \'grants\'' -l show-secrets -d 'print each grant\'s ticket'
 complete -c n2n -n '__n2n_at \'claim\'' -a 'add' -d 'store a ticket as a claim on this agent\'s chain'
+complete -c n2n -n '__n2n_at \'claim\'' -a 'accept' -d 'put a pending claim on this agent\'s chain'
+complete -c n2n -n '__n2n_at \'claim\'' -a 'reject' -d 'drop a pending claim'
 complete -c n2n -n '__n2n_in \'claim add\'' -l tag -x -d 'your own memo TEXT for the claim (default: the grant\'s tag)'
+complete -c n2n -n '__n2n_in \'claims\'' -l pending -d 'list the delivered claims that wait for you'
 complete -c n2n -n '__n2n_in \'call\'' -l to -x -d 'the callee AGENT, or self'
 complete -c n2n -n '__n2n_in \'call\'' -l claim -x -d 'use claim ID (a unique prefix will do): its grantor and secret'
 complete -c n2n -n '__n2n_in \'call\'' -l secret-file -r -F -d 'present the ticket in FILE'

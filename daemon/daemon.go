@@ -170,3 +170,13 @@ func (d *Daemon) Wait() {
 	d.endpoint.Close()
 	d.ZeroKeys()
 }
+
+// storeFailed is the answer when the home could not be read or written
+// for a message or a claim (what): the cause goes to the debug log, not to
+// the caller.
+func (d *Daemon) storeFailed(what string, err error) rpc.Response {
+	if d.Debug != nil {
+		d.Debug("storing a %s: %v", what, err)
+	}
+	return rpc.Response{Status: rpc.StatusHandlerError, Error: "the " + what + " could not be stored"}
+}

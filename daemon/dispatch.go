@@ -84,16 +84,6 @@ func (d *Daemon) accepts(a Accept, agent keys.PublicKey) (bool, error) {
 	return false, nil
 }
 
-// storeFailed is the answer when the home could not be read or written
-// for a message or a claim (what): the cause goes to the debug log, not to
-// the caller.
-func (d *Daemon) storeFailed(what string, err error) rpc.Response {
-	if d.Debug != nil {
-		d.Debug("storing a %s: %v", what, err)
-	}
-	return rpc.Response{Status: rpc.StatusHandlerError, Error: "the " + what + " could not be stored"}
-}
-
 // call runs a function under the capability check and records the call in
 // the audit log, whatever its outcome. A function name that is not valid is
 // a bad request, recorded by its length.

@@ -17,6 +17,19 @@
 // receive function, or the inbox) or call (capability check, then handler
 // or receive_claim; audited).
 //
+// Strangers and consent (DESIGN §10, policy.go): Policy says whose messages
+// are taken (others: unauthorized) and whose delivered claims go onto the
+// chain at once; Quotas bound the rest. The inbox counts each sender's
+// messages and bytes from its keys (time, random, sender, body length) and
+// refuses past InboxBytes/InboxMessages or SenderBytes/SenderMessages with
+// over_quota, dropping nothing stored. Strangers' claims go onto the chain
+// up to StrangerClaims an hour (StrangerClaimsEach per stranger), a window
+// read back from the chain; others wait in PendingSide (pending.go), keyed
+// by the hash of the claim entry, up to Pending (PendingEach per grantor),
+// then over_quota. The audit log (retention.go) records a function name that
+// is not valid by its length only, and drops records past AuditAge and,
+// oldest first, past AuditBytes.
+//
 // Nothing here prints or exits: the daemon reports events and errors through
 // Events and Debug, which the command line provides. Daemon, Functions and
 // Events are safe for concurrent use.

@@ -1,6 +1,8 @@
 // Package output renders what commands print: styled text and tables on a
 // terminal (lipgloss, honouring NO_COLOR and --color), tab-separated lines in
-// pipes, and one JSON object per line with --json. It also formats
+// pipes, and one JSON object per line with --json. Every field of a table,
+// a record or a row is escaped (Escape) outside JSON, so text another agent
+// chose is one field of one line and never acts on a terminal. It also formats
 // diagnostics ("n2n: error: …", "n2n: hint: …", or a JSON error object) and
 // reads passphrases from /dev/tty without echo.
 //

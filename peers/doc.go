@@ -76,6 +76,13 @@
 // a failed dial retried. NewServer fails if mDNS cannot start (no usable
 // multicast interface); Close stops it. Clients never use mDNS.
 //
+// Contacts: the user's names for agents (petnames), kept in the home's
+// ContactsSide under "contact/" and the 32 raw bytes of the agent key, the
+// value {1: name, 2: added µs} in deterministic CBOR. A name matches
+// [a-z][a-z0-9_-]{0,31}, is not "self" and does not begin as an ID does;
+// it names one agent and an agent has one name. The daemon's policy asks
+// "is this agent a contact?" with one lookup (Contacts.Of).
+//
 // Files, each using unexported names only of files listed before it:
 //
 //   - log.go: silencing the libraries' logs.
@@ -94,9 +101,10 @@
 //   - addrbook.go: the address book and its Store.
 //   - memstore.go: MemStore, a Store in memory.
 //   - card.go: contact cards; the home's bootstrap nodes.
+//   - contacts.go: Contacts, names for agents, in a Store.
 //   - resolve.go: Connect and Resolve (DESIGN §7).
 //   - stream.go: /n2n/1.0.0 streams.
 //
-// Concurrency: Node, AddrBook (with one writer per Store) and MemStore are
-// safe for concurrent use. Record values are not synchronised.
+// Concurrency: Node, AddrBook (with one writer per Store), Contacts and
+// MemStore are safe for concurrent use. Record values are not synchronised.
 package peers
