@@ -119,12 +119,12 @@ func TestContactNamesWhereverAnAgentIs(t *testing.T) {
 			}
 			return args
 		}
-		out, errOut, code := n2nRun(t, "", withName("bob")...)
+		_, errOut, code := n2nRun(t, "", withName("bob")...)
 		if code != c.code || !strings.Contains(errOut, c.stderr) {
 			t.Errorf("%s with a contact's name: exit %d, %q; want exit %d, %q", slot.command, code, errOut, c.code, c.stderr)
 		}
 		if c.check != nil {
-			out, _, _ = n2nRun(t, "", append([]string{"--home", home}, c.check...)...)
+			out, _, _ := n2nRun(t, "", append([]string{"--home", home}, c.check...)...)
 			if !strings.Contains(out, bobID) {
 				t.Errorf("%s with a contact's name: %v does not show bob:\n%s", slot.command, c.check, out)
 			}

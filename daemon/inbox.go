@@ -195,10 +195,3 @@ func (u *inboxUse) release(from keys.PublicKey, size int64) {
 	u.total.bytes -= size
 	u.total.messages--
 }
-
-// held is what all senders and `from` hold.
-func (u *inboxUse) held(from keys.PublicKey) (all, sender usage) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.total, u.senders[from]
-}
