@@ -21,6 +21,8 @@ var (
 	unknownStatus       = rpc.Response{ID: 7, Status: "quota_exceeded", Error: "over quota"}
 	malformedAnswer     = rpc.Response{Status: rpc.StatusBadRequest, Error: "malformed request"}
 	busyAnswer          = rpc.Response{Status: rpc.StatusBusy, Error: "the agent is over its memory budget for requests in progress"}
+	overQuotaAnswer     = rpc.Response{ID: 8, Status: rpc.StatusOverQuota, Error: "inbox is full (for you)"}
+	pendingClaimReply   = rpc.Response{ID: 9, Status: rpc.StatusOK, Payload: []byte("pending\n")}
 )
 
 // refusal is an encoding a receiver must refuse: a valid one with one
@@ -101,6 +103,14 @@ func buildMessages() *file {
 	writeResponseFields(f, "busy_answer_", &busyAnswer)
 	f.hex("busy_answer", rpc.EncodeResponse(&busyAnswer))
 	f.blank()
+	f.comment("A message or claim refused because the callee keeps no more of the caller's (its inbox or",
+		"its pending claims are full for this caller): over_quota, nothing stored dropped.")
+	writeResponseFields(f, "over_quota_", &overQuotaAnswer)
+	f.hex("over_quota", rpc.EncodeResponse(&overQuotaAnswer))
+	f.comment("The answer to a delivered claim (n2n.receive_claim) the callee keeps pending, off its chain.")
+	writeResponseFields(f, "pending_claim_", &pendingClaimReply)
+	f.hex("pending_claim", rpc.EncodeResponse(&pendingClaimReply))
+	f.blank()
 	f.comment(fmt.Sprintf("Encodings a receiver must refuse as malformed: each is the request %x", valid),
 		"({1: 1, 2: \"ping\", 7: 1000000}), or a response, with one thing wrong:")
 	for _, r := range refusals {
@@ -132,7 +142,8 @@ func checkMessages(p *fields) {
 	for _, x := range []struct {
 		prefix string
 		want   *rpc.Response
-	}{{"ext_response", &extResponse}, {"unknown_kind_response", &unknownKindResponse}, {"unknown_status", &unknownStatus}, {"malformed_answer", &malformedAnswer}, {"busy_answer", &busyAnswer}} {
+	}{{"ext_response", &extResponse}, {"unknown_kind_response", &unknownKindResponse}, {"unknown_status", &unknownStatus}, {"malformed_answer", &malformedAnswer}, {"busy_answer", &busyAnswer},
+		{"over_quota", &overQuotaAnswer}, {"pending_claim", &pendingClaimReply}} {
 		resp := readResponseFields(p, x.prefix+"_", x.want)
 		b := p.hex(x.prefix)
 		if p.err != nil {
