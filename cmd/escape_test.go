@@ -120,6 +120,10 @@ func TestPeerTextIsEscaped(t *testing.T) {
 	if code != exitRemote || strings.ContainsAny(errOut, "\x1b\x07\r") || !strings.Contains(errOut, `replied: handler failed: \x1b]0;pwned\x07\x1b[2J\tx\rforged`) {
 		t.Errorf("a handler's error text at the caller: exit %d, %q", code, errOut)
 	}
+	_, errOut, _ = n2nRun(t, "", "--home", caller, "--debug", "call", "--to", d.ID().Public().String(), "fail", "x")
+	if strings.ContainsAny(errOut, "\x1b\x07\r") || !strings.Contains(errOut, "n2n: debug: ") {
+		t.Errorf("a handler's error text at the caller, with --debug: %q", errOut)
+	}
 	out, _, _ := n2nRun(t, "", "--home", caller, "call", "--to", d.ID().Public().String(), "reply", "x")
 	if out != "line one\n\x1b[2J\tcleared\r\n" {
 		t.Errorf("a reply in a pipe is not as sent: %q", out)
@@ -135,7 +139,7 @@ func TestPeerTextIsEscaped(t *testing.T) {
 		records int
 		columns int
 	}{
-		{[]string{"audit"}, 12, 7}, // the old record, 2 bad names, 6 claims, fail, reply twice
+		{[]string{"audit"}, 13, 7}, // the old record, 2 bad names, 6 claims, fail twice, reply twice
 		{[]string{"inbox"}, 1, 3},
 		{[]string{"claims"}, 5, 6},
 		{[]string{"claims", "--pending"}, 1, 6},

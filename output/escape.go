@@ -16,12 +16,17 @@ import (
 // return \r, any other character that is not printable \xNN (ASCII and
 // bytes that are not UTF-8) or \uNNNN, as in a Go string literal, so the
 // text can be read back exactly. JSON output carries the text unescaped.
-func Escape(s string) string { return escape(s, false) }
+func Escape(s string) string { return escape(s, "") }
 
-// escape is Escape; with layout, newlines, tabs and backslashes are kept
-// as they are (a payload shown on a terminal keeps its lines and columns).
-func escape(s string, layout bool) string {
-	if plainText(s, layout) {
+// What escape keeps as it is, besides printable text.
+const (
+	keepLayout    = "\n\t\\" // a payload on a terminal keeps its lines and columns
+	keepBackslash = "\\"      // a diagnostic line: its remote parts are escaped already
+)
+
+// escape is Escape, except that the characters in keep are kept as they are.
+func escape(s string, keep string) string {
+	if plainText(s, keep) {
 		return s
 	}
 	var b strings.Builder
@@ -31,8 +36,8 @@ func escape(s string, layout bool) string {
 		switch {
 		case r == utf8.RuneError && n <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case layout && (r == '\n' || r == '\t' || r == '\\'):
-			b.WriteRune(r)
+		case r < utf8.RuneSelf && strings.IndexByte(keep, byte(r)) >= 0:
+			b.WriteByte(byte(r))
 		case r == '\\':
 			b.WriteString(`\\`)
 		case r == '\t':
@@ -57,12 +62,12 @@ func escape(s string, layout bool) string {
 
 // plainText reports whether s is printable ASCII that escape keeps as is:
 // the common case, checked without building a copy.
-func plainText(s string, layout bool) bool {
+func plainText(s string, keep string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 0x20 && c < 0x7f && c != '\\':
-		case layout && (c == '\n' || c == '\t' || c == '\\'):
+		case strings.IndexByte(keep, c) >= 0:
 		default:
 			return false
 		}

@@ -104,7 +104,7 @@ func (o *IO) Row(fields ...string) {
 // that could act on it escaped (lines, tabs and backslashes kept).
 func (o *IO) Payload(p []byte) error {
 	if o.Mode == Human {
-		p = []byte(escape(string(p), true))
+		p = []byte(escape(string(p), keepLayout))
 	}
 	_, err := o.Write(p)
 	return err
@@ -280,7 +280,10 @@ func Bytes(b []byte) (text string, encoding string) {
 // Error prints a diagnostic: "n2n: error: …" and an optional hint, or with
 // --json one {"type":"error","code":N,"message":"…"} object. msg is kept to
 // one line. A non-empty detail (the whole error, for --debug) follows as
-// "n2n: debug: …" lines, or as the object's "detail".
+// "n2n: debug: …" lines, or as the object's "detail". Outside JSON, control
+// characters in them are escaped as Escape does (backslashes are kept:
+// text another agent sent is escaped already), so that nothing in an error
+// acts on the terminal.
 func (o *IO) Error(code int, msg, hint, detail string) {
 	msg = oneLineText(msg)
 	o.mu.Lock()
@@ -298,13 +301,13 @@ func (o *IO) Error(code int, msg, hint, detail string) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "n2n: error: %s\n", msg)
+	fmt.Fprintf(&b, "n2n: error: %s\n", escape(msg, keepBackslash))
 	if hint != "" {
-		fmt.Fprintf(&b, "n2n: hint: %s\n", hint)
+		fmt.Fprintf(&b, "n2n: hint: %s\n", escape(hint, keepBackslash))
 	}
 	if detail != "" {
 		for _, line := range strings.Split(strings.TrimRight(detail, "\n"), "\n") {
-			fmt.Fprintf(&b, "n2n: debug: %s\n", line)
+			fmt.Fprintf(&b, "n2n: debug: %s\n", escape(line, keepBackslash))
 		}
 	}
 	io.WriteString(o.Err, b.String())

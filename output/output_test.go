@@ -53,6 +53,13 @@ func TestError(t *testing.T) {
 	if errb.String() != "n2n: error: failed to dial:; * [/ip4/1.2.3.4] refused\nn2n: debug: a: b\nn2n: debug:   * c\n" {
 		t.Fatalf("%q", errb.String())
 	}
+	// Nothing in a diagnostic acts on the terminal; backslashes stay (text
+	// another agent sent is escaped before it gets here).
+	o, _, errb = newTest(t, false, "never")
+	o.Error(9, `replied: \x1b[2J`, "h\x07", "handler failed: \x1b]0;pwned\x07\tx\rforged")
+	if errb.String() != "n2n: error: replied: \\x1b[2J\nn2n: hint: h\\x07\nn2n: debug: handler failed: \\x1b]0;pwned\\x07\\tx\\rforged\n" {
+		t.Fatalf("%q", errb.String())
+	}
 	o, _, errb = newTest(t, true, "never")
 	o.Error(5, "x", "h", "a: x")
 	if errb.String() != `{"code":5,"detail":"a: x","hint":"h","message":"x","type":"error"}`+"\n" {
