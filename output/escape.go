@@ -21,7 +21,7 @@ func Escape(s string) string { return escape(s, "") }
 // What escape keeps as it is, besides printable text.
 const (
 	keepLayout    = "\n\t\\" // a payload on a terminal keeps its lines and columns
-	keepBackslash = "\\"      // a diagnostic line: its remote parts are escaped already
+	keepBackslash = "\\"     // a diagnostic line: its remote parts are escaped already
 )
 
 // escape is Escape, except that the characters in keep are kept as they are.
