@@ -115,9 +115,10 @@ func consentContract() []string {
 			"A message over either is refused with over_quota and the sender exits 9; nothing stored is "+
 			"dropped: n2n inbox --clear makes room.",
 			sizeText(q.InboxBytes), q.InboxMessages, sizeText(q.SenderBytes), q.SenderMessages),
-		fmt.Sprintf("The audit log keeps %s of records and none older than %d days (--audit-max-size, "+
-			"--audit-max-age); the oldest go first. A function name that is not valid is recorded as "+
-			"invalid, with its length, never its bytes, and answered bad_request.",
+		fmt.Sprintf("The audit log keeps %s of records, the oldest dropped first, and drops those older "+
+			"than %d days when serve starts and as calls are recorded (--audit-max-size, --audit-max-age). "+
+			"A function name that is not valid is recorded as invalid, with its length, never its bytes, "+
+			"and answered bad_request.",
 			sizeText(q.AuditBytes), q.AuditAge/(24*time.Hour)),
 		"Text another agent chose (messages, tags, function names, error text) is shown escaped on a " +
 			"terminal and in tab-separated output: \\t, \\n, \\r, \\\\ and \\xNN or \\uNNNN for other " +
