@@ -206,6 +206,7 @@ func TestAuditRetention(t *testing.T) {
 	wg.Wait()
 	call(one, "last")
 	size, n := auditSize(t, d)
+	t.Logf("after 901 calls: %d records, %d bytes (bound %d)", n, size, max)
 	if size > max || n < 50 {
 		t.Errorf("after 901 calls the audit log holds %d records, %d bytes: want at most %d bytes, and the newest", n, size, max)
 	}

@@ -142,6 +142,7 @@ func TestAdversaryFillsNoDisk(t *testing.T) {
 	if len(acked) != 40 || refused["over_quota: inbox is full (for you)"] != 130-40 || len(refused) != 1 {
 		t.Errorf("130 messages: %d stored, refused %v; want 40 stored, the rest over_quota", len(acked), refused)
 	}
+	t.Logf("messages: %d stored, refused %v", len(acked), refused)
 	var inbox []struct{ Message string }
 	for _, l := range lines(mustN2N(t, dir, d.home, "--json", "inbox")) {
 		var m struct{ Message string }
@@ -179,6 +180,7 @@ func TestAdversaryFillsNoDisk(t *testing.T) {
 		}
 		records++
 	}
+	t.Logf("audit: %d records listed after 421 calls", records)
 	// A record is at least 60 bytes: 16 KiB hold fewer than 280.
 	if records >= 280 || records < 50 || newest != "last" {
 		t.Errorf("after 421 calls the audit log lists %d records, the last %q: want within 16 KiB, the newest kept", records, newest)
@@ -219,6 +221,7 @@ func TestAdversaryFillsNoDisk(t *testing.T) {
 		t.Errorf("strangers added %d actions to the chain, want 20", got)
 	}
 	pending := len(lines(mustN2N(t, dir, d.home, "claims", "--pending")))
+	t.Logf("claims: %v, %d pending listed", outcomes, pending)
 	if outcomes["chain"] != 20 || outcomes["pending"] != pending || pending != 100 || outcomes["over_quota"] != 180-120 {
 		t.Errorf("180 claims: %v, %d listed pending; want 20 on the chain, 100 pending, 60 over_quota", outcomes, pending)
 	}
