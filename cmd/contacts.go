@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/n2n-dev/n2n/chain"
@@ -28,10 +29,12 @@ func contactsCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "add",
 			Usage:     "give an agent a name",
-			ArgsUsage: "NAME AGENT",
+			ArgsUsage: "NAME AGENT|CARD",
 			Description: "NAME is a lower-case letter, then up to 31 of a-z, 0-9, _ and -; it may not\n" +
 				"be self, nor begin as an ID does (uhc…). A name names one agent and an agent\n" +
-				"has one name: to rename, remove the contact first.",
+				"has one name: to rename, remove the contact first. Given a contact card\n" +
+				"(n2ncard1…, from 'n2n id --card'), it names the card's agent and learns the\n" +
+				"card as 'n2n peers add CARD' does.",
 			Action: func(c *cli.Context) error {
 				return runContactsAdd(c.Context, envOf(c), c.Args().Get(0), c.Args().Get(1))
 			},
@@ -74,8 +77,16 @@ func runContactsAdd(ctx context.Context, e *env, name, agent string) error {
 	if err := peers.ValidName(name); err != nil {
 		return err
 	}
-	arg, err := parseAgentArg(agent)
-	if err != nil {
+	var card *peers.Card
+	var arg agentArg
+	var err error
+	if strings.HasPrefix(strings.TrimSpace(agent), peers.CardPrefix) {
+		k, err := peers.ParseCard(agent)
+		if err != nil {
+			return err
+		}
+		card, arg = &k, agentArg{text: agent, key: k.Agent}
+	} else if arg, err = parseAgentArg(agent); err != nil {
 		return err
 	}
 	c, done, err := e.openHome(ctx, false)
@@ -90,7 +101,13 @@ func runContactsAdd(ctx context.Context, e *env, name, agent string) error {
 	if to == c.Identity().Public() {
 		return usagef("that is this agent's own ID: it needs no name (call --to self)")
 	}
-	return contactsOf(c).Add(name, to, time.Now())
+	if err := contactsOf(c).Add(name, to, time.Now()); err != nil {
+		return err
+	}
+	if card != nil {
+		return learnCard(c, *card)
+	}
+	return nil
 }
 
 func runContactsRemove(ctx context.Context, e *env, name string) error {

@@ -149,7 +149,7 @@ func TestContactsList(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "me")
 	ids := map[string]string{}
-	for _, name := range []string{"me", "bob", "carol"} {
+	for _, name := range []string{"me", "bob", "carol", "dave"} {
 		h := filepath.Join(dir, name)
 		out, errOut, code := n2nRun(t, "", "--home", h, "init", "--no-passphrase")
 		if code != 0 {
@@ -165,12 +165,17 @@ func TestContactsList(t *testing.T) {
 			t.Fatal(errOut)
 		}
 	}
+	// A contact card names its agent.
+	card, _, _ := n2nRun(t, "", "--home", filepath.Join(dir, "dave"), "id", "--card")
+	if _, errOut, code := n2nRun(t, "", "--home", home, "contacts", "add", "dave", strings.TrimSpace(card)); code != 0 {
+		t.Fatalf("contacts add with a card: %s", errOut)
+	}
 	_, errOut, code := n2nRun(t, "", "--home", home, "contacts", "add", "bob", ids["carol"])
 	if code != exitUsage || !strings.Contains(errOut, "name taken: bob names "+ids["bob"]) {
 		t.Errorf("a name that is not unique: exit %d, %q", code, errOut)
 	}
 	out, _, _ := n2nRun(t, "", "--home", home, "contacts")
-	if !regexp.MustCompile(`^bob\t` + ids["bob"] + `\t\d{4}-\d\d-\d\dT[0-9:.]+Z\ncarol\t` + ids["carol"] + `\t[^\t\n]+Z\n$`).MatchString(out) {
+	if !regexp.MustCompile(`^bob\t` + ids["bob"] + `\t\d{4}-\d\d-\d\dT[0-9:.]+Z\ncarol\t` + ids["carol"] + `\t[^\t\n]+Z\ndave\t` + ids["dave"] + `\t[^\t\n]+Z\n$`).MatchString(out) {
 		t.Errorf("contacts in a pipe:\n%s", out)
 	}
 	out, _, _ = n2nRun(t, "", "--home", home, "--json", "contacts")

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/peers"
 	"github.com/urfave/cli/v2"
@@ -109,6 +110,12 @@ func runPeersAddCard(ctx context.Context, e *env, text string) error {
 		return err
 	}
 	defer done()
+	return learnCard(c, card)
+}
+
+// learnCard keeps what a contact card says: the agent's addresses in the
+// address book, its bootstrap nodes as the home's.
+func learnCard(c *chain.Chain, card peers.Card) error {
 	book := &peers.AddrBook{Store: c.Side(peers.BookSide)}
 	own, boot := card.Split()
 	if len(own) > 0 && card.Agent != c.Identity().Public() {
