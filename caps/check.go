@@ -31,8 +31,11 @@ type Decision struct {
 //
 // Grants are found through the indexes (function → unrestricted grants,
 // secret digest → grant), so the cost is flat in the number of grants;
-// secrets are compared in constant time. An error means the store could not
-// be read; its text names neither the secret nor any grant.
+// secrets are compared in constant time. A grant authorizes only if its
+// action and entry are what the chain's agent signed (indexed). An error
+// means the store could not be read, or a grant it found failed that check
+// (an *chain.IntegrityError: the home was altered outside n2n); its text
+// names neither the secret nor any grant.
 func Check(c *chain.Chain, caller keys.PublicKey, function string, secret []byte) (Decision, error) {
 	if caller == c.Identity().Public() {
 		return Decision{Allowed: true, Access: AccessAuthor}, nil
@@ -118,9 +121,13 @@ func checkOpen(c *chain.Chain, name string) (Decision, error) {
 	return d, nil
 }
 
-// checkErr keeps grant details out of Check's errors.
+// checkErr keeps grant details out of Check's errors. A grant that fails
+// its integrity check is named by its action's seq only.
 func checkErr(err error) error {
+	var ie *chain.IntegrityError
 	switch {
+	case errors.As(err, &ie):
+		return fmt.Errorf("caps: check: a grant failed its integrity check: %w", ie)
 	case errors.Is(err, chain.ErrEncoding):
 		return fmt.Errorf("caps: check: a stored grant does not decode: %w", chain.ErrEncoding)
 	case errors.Is(err, errNoGrant):

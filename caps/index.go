@@ -142,9 +142,13 @@ var errNoGrant = errors.New("index names no grant")
 
 // indexed loads the grant an index entry names by its grant ID, and reports
 // whether it is live: a create or update of a grant that no update or
-// delete targets. The cost does not depend on the number of grants.
+// delete targets. It authorizes from nothing the chain's agent did not
+// sign: the action must hash to id and carry the agent's signature, and
+// the entry must hash to what the action says (chain.GetAuthentic; an
+// *chain.IntegrityError otherwise). The cost does not depend on the number
+// of grants.
 func indexed(c *chain.Chain, id keys.Hash) (g Grant, live bool, err error) {
-	r, err := c.Get(id)
+	r, b, err := c.GetAuthentic(id)
 	if errors.Is(err, chain.ErrNotFound) {
 		return Grant{}, false, errNoGrant
 	} else if err != nil {
@@ -156,19 +160,23 @@ func indexed(c *chain.Chain, id keys.Hash) (g Grant, live bool, err error) {
 	if rs, err := c.ByTarget(id); err != nil || len(rs) > 0 {
 		return Grant{}, false, err
 	}
-	g, err = loadGrant(c, r)
+	g, err = DecodeGrant(b)
 	if err != nil {
 		return Grant{}, false, err
 	}
 	return g, true, nil
 }
 
-// loadGrant reads and decodes the entry of a grant action. Its errors do
-// not name the grant: Check passes them on.
+// loadGrant reads and decodes the entry of a grant action, which must hash
+// to what the action says (an *chain.IntegrityError otherwise). Its errors
+// do not name the grant: Check passes them on.
 func loadGrant(c *chain.Chain, r chain.Record) (Grant, error) {
 	b, err := c.Entry(r.EntryHash)
 	if err != nil {
 		return Grant{}, fmt.Errorf("grant entry: %w", err)
+	}
+	if keys.Sum256(b) != r.EntryHash {
+		return Grant{}, &chain.IntegrityError{Seq: r.Seq, Reason: "entry does not match its hash"}
 	}
 	return DecodeGrant(b)
 }

@@ -75,6 +75,8 @@ type Chain struct {
 	id   *keys.Identity
 	mu   sync.Mutex // serializes appends
 
+	signed signedSet // actions whose signature verified (GetAuthentic)
+
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/n2n-dev/n2n/keys"
 )
 
 // FlipStoredByte corrupts one byte of the stored action seq (offset counts
@@ -22,6 +23,21 @@ func FlipStoredByte(c *Chain, seq uint64, offset int) error {
 		}
 		v[offset] ^= 0x01
 		return txn.Set(k, v)
+	})
+}
+
+// AlterEntry replaces the stored entry whose hash is h by alter's result,
+// under the same hash, as an edit of the home outside n2n would. It exists
+// for integrity tests of this package and of the CLI; nothing in the
+// program calls it.
+func AlterEntry(c *Chain, h keys.Hash, alter func([]byte) []byte) error {
+	k := hashKey(nsEntry, h)
+	return c.db.Update(func(txn *badger.Txn) error {
+		v, err := txnGet(txn, k)
+		if err != nil {
+			return err
+		}
+		return txn.Set(k, alter(v))
 	})
 }
 

@@ -69,6 +69,9 @@ func withHint(err error, code int, hint string) error {
 	return &classifiedError{code: code, err: err, hint: hint}
 }
 
+// integrityHint follows an integrity failure found outside chain verify.
+const integrityHint = "the home was altered outside n2n: 'n2n chain verify' checks the whole chain"
+
 // errNoPassphrase: the home is encrypted and no passphrase source exists.
 var errNoPassphrase = errors.New("this home is encrypted and no passphrase was given")
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/localsock"
 	"github.com/n2n-dev/n2n/output"
@@ -123,6 +124,9 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		return err
 	}
 	defer done()
+	if _, err := c.CheckHead(); err != nil {
+		return withHint(err, 0, integrityHint)
+	}
 	node, err := peers.NewServer(ctx, peers.Options{
 		Identity: c.Identity(), Listen: o.listen, Bootstrap: e.bootstrapOf(c), MDNS: o.mdns, DialTimeout: e.dialTimeout,
 		Public: o.public, Announce: o.announce, Relay: o.relay,
@@ -137,6 +141,12 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	env := handlerEnv()
 	d := daemon.New(c, node, daemon.NewFunctions(e.home, o.fns, o.concurrency, env))
 	d.Policy, d.Quotas = o.policy, o.quotas
+	d.Warn = func(err error) {
+		if errors.As(err, new(*chain.IntegrityError)) {
+			err = fmt.Errorf("%w; %s", err, integrityHint)
+		}
+		e.io.Warn("%v", err)
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(d.Limits.MemoryLimit())
 	}

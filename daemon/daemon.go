@@ -35,6 +35,10 @@ type Daemon struct {
 	// Debug receives one line per dropped or refused session; nil discards
 	// them.
 	Debug func(format string, args ...any)
+	// Warn receives the problems the owner must act on while the daemon
+	// goes on: a grant that failed its integrity check (once per action).
+	// nil discards them.
+	Warn func(err error)
 
 	endpoint  *rpc.Endpoint // serves sessions; its clients are the daemon's (Client)
 	admission *admission    // made by Start from Limits
@@ -54,6 +58,9 @@ type Daemon struct {
 	claimRate   strangerClaims
 	receiptOnce sync.Once
 	receipt     []byte // the reply to a message stored in the inbox
+
+	warnMu sync.Mutex
+	warned map[uint64]bool // seqs of actions that failed an integrity check, warned of
 }
 
 // New returns the daemon of the open home c on node, running handlers with

@@ -2,10 +2,12 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/n2n-dev/n2n/caps"
+	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/rpc"
 )
@@ -117,6 +119,29 @@ var badFunctionResponse = rpc.Response{Status: rpc.StatusBadRequest, Error: "not
 // exist, nor whether the function does.
 var unauthorizedResponse = rpc.Response{Status: rpc.StatusUnauthorized, Error: "unauthorized"}
 
+// tamperedResponse refuses a call that a grant would allow if the home had
+// not been altered: the caller learns nothing it did not know (it had to
+// present what the grant allows), and the callee's owner what to do.
+var tamperedResponse = rpc.Response{Status: rpc.StatusUnauthorized,
+	Error: "refused: a grant on the callee's chain failed its integrity check (its owner should run 'n2n chain verify')"}
+
+// warnIntegrity tells the owner, once per action, that a grant failed its
+// integrity check.
+func (d *Daemon) warnIntegrity(ie *chain.IntegrityError, err error) {
+	d.warnMu.Lock()
+	first := !d.warned[ie.Seq]
+	if first {
+		if d.warned == nil {
+			d.warned = map[uint64]bool{}
+		}
+		d.warned[ie.Seq] = true
+	}
+	d.warnMu.Unlock()
+	if first && d.Warn != nil {
+		d.Warn(fmt.Errorf("refused a call: %w", err))
+	}
+}
+
 func (d *Daemon) authorizeAndRun(ctx context.Context, in *rpc.Incoming, rec *AuditRecord) rpc.Response {
 	fn := in.Request.Function
 	self := in.Caller == d.ID().Public()
@@ -128,6 +153,11 @@ func (d *Daemon) authorizeAndRun(ctx context.Context, in *rpc.Incoming, rec *Aud
 		return d.receiveClaim(in)
 	}
 	dec, err := caps.Check(d.Chain, in.Caller, fn, in.Request.Secret)
+	var ie *chain.IntegrityError
+	if errors.As(err, &ie) {
+		d.warnIntegrity(ie, err)
+		return tamperedResponse
+	}
 	if err != nil {
 		if d.Debug != nil {
 			d.Debug("capability check: %v", err)

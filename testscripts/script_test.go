@@ -97,6 +97,7 @@ func params(dir string) testscript.Params {
 			"mistype":    cmdMistype,
 			"secretof":   cmdSecretOf,
 			"topology":   cmdTopology,
+			"altergrant": cmdAlterGrant,
 		},
 	}
 }
