@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/n2n-dev/n2n/keys"
@@ -22,7 +23,14 @@ const (
 	// waits for the callee's own timeout answer before giving up on the
 	// request.
 	replyGrace = time.Second
+	// probeWait is how long a session whose agent left a request unanswered
+	// past its grace has to show it is there (any frame: the answer to a
+	// ping sent then, or to another request) before the session is ended.
+	probeWait = 5 * time.Second
 )
+
+// errGone ends a session whose agent answers nothing.
+var errGone = errors.New("the agent stopped answering on this session")
 
 // clientSession is the caller's side of a session: any number of
 // goroutines send requests on it at once, and each gets the answer with its
@@ -46,6 +54,10 @@ type clientSession struct {
 	// path is the path of the session's stream (set by Client.dial; nil:
 	// a stream of bytes, not a connection).
 	path func() peers.Path
+
+	lastRead  atomic.Int64  // when a frame last arrived, Unix ns
+	probing   atomic.Bool   // a probe (suspect) is running
+	probeWait time.Duration // see probeWait; tests shorten it
 }
 
 // dialSession runs the initiator's handshake with the agent `to` on rw and
@@ -64,12 +76,13 @@ func dialSession(rw io.ReadWriteCloser, id *keys.Identity, static *noiseproto.St
 		return nil, err
 	}
 	c := &clientSession{
-		rw:      rw,
-		s:       s,
-		w:       newFrameWriter(s, stream),
-		id:      id,
-		pending: map[uint64]chan Response{},
-		ended:   make(chan struct{}),
+		rw:        rw,
+		s:         s,
+		w:         newFrameWriter(s, stream),
+		id:        id,
+		pending:   map[uint64]chan Response{},
+		ended:     make(chan struct{}),
+		probeWait: probeWait,
 	}
 	go c.readLoop()
 	return c, nil
@@ -111,9 +124,13 @@ func (c *clientSession) send(req *Request) (answer chan Response, sent bool, err
 }
 
 // wait waits for the answer to request id, sent on answer, until the
-// caller's deadline for it and replyGrace more, or until ctx ends.
+// caller's deadline for it and replyGrace more, or until ctx ends. A
+// request still unanswered then is late: that request alone fails
+// (ErrTimeout), and the session is ended only if its agent shows no sign of
+// life either (suspect).
 func (c *clientSession) wait(ctx context.Context, id uint64, answer chan Response, deadline time.Time) (Response, error) {
 	defer c.forget(id)
+	waiting := time.Now()
 	wait := time.NewTimer(time.Until(deadline.Add(replyGrace)))
 	defer wait.Stop()
 	select {
@@ -129,13 +146,46 @@ func (c *clientSession) wait(ctx context.Context, id uint64, answer chan Respons
 	case <-ctx.Done():
 		return Response{}, ctx.Err()
 	case <-wait.C:
-		// The callee answers every request by its deadline: one a second
-		// past it means the session, or the connection under it, is gone
-		// (a peer that vanished without closing it). End it, so that the
-		// next request dials again instead of waiting here too.
-		c.end(errors.New("the agent stopped answering on this session"))
+		c.suspect(waiting)
 		return Response{}, ErrTimeout
 	}
+}
+
+// suspect checks that the agent is still there after a request sent before
+// since went unanswered: a frame read since then shows it is (it answers
+// other requests; this one is just late). Otherwise it sends a ping, and
+// ends the session (errGone) unless some frame arrives within probeWait, so
+// that the next request dials again instead of waiting on a session whose
+// peer vanished without closing it. One probe runs at a time.
+func (c *clientSession) suspect(since time.Time) {
+	if c.lastRead.Load() >= since.UnixNano() || !c.probing.CompareAndSwap(false, true) {
+		return
+	}
+	start := time.Now()
+	time.AfterFunc(c.probeWait, func() {
+		if c.lastRead.Load() < start.UnixNano() {
+			c.end(errGone)
+		}
+		c.probing.Store(false)
+	})
+	go func() {
+		// Its write may block on a peer that reads nothing: the end above
+		// closes the stream, which unblocks it.
+		ping := &Request{ID: nextID(), Kind: KindPing}
+		ping.SetTimeout(c.probeWait)
+		answer, _, err := c.send(ping)
+		if err != nil {
+			return
+		}
+		defer c.forget(ping.ID)
+		t := time.NewTimer(c.probeWait)
+		defer t.Stop()
+		select {
+		case <-answer:
+		case <-c.ended:
+		case <-t.C:
+		}
+	}()
 }
 
 // forget drops a request's place among those waiting; with none left, the
@@ -175,6 +225,7 @@ func (c *clientSession) readLoop() {
 	defer c.w.close()
 	for {
 		b, err := c.s.ReadFrame()
+		c.lastRead.Store(time.Now().UnixNano())
 		if err != nil {
 			switch {
 			case err == io.EOF:

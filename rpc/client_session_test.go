@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -98,26 +99,106 @@ func TestLargeFrames(t *testing.T) {
 	}
 }
 
-// TestUnansweredEndsSession: a request left unanswered past its deadline
-// and the grace ends the session, so the next request dials a new one.
-func TestUnansweredEndsSession(t *testing.T) {
+// TestLateRequestAloneTimesOut: a request the callee leaves unanswered
+// past its deadline and the grace fails alone; a request sent beside it on
+// the same session is answered, and the session goes on taking requests.
+func TestLateRequestAloneTimesOut(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()
+	stuck, release := make(chan struct{}), make(chan struct{})
+	defer close(stuck)
+	go serve(context.Background(), s, callee, nil, dispatchFunc(func(_ context.Context, in *Incoming) Response {
+		switch in.Request.Function {
+		case "late": // a callee that answers long after the deadline
+			<-stuck
+		case "other":
+			<-release
+		}
+		return Response{Status: StatusOK, Payload: []byte(in.Request.Function)}
+	}), time.Now, nil)
+	cn, err := dialSession(c, caller, nil, callee.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.close()
+	other := make(chan error, 1)
+	otherSent := make(chan struct{})
+	go func() {
+		answer, _, err := cn.send(&Request{ID: 2, Kind: KindCall, Function: "other", Timeout: tenSeconds})
+		close(otherSent)
+		if err == nil {
+			var resp Response
+			resp, err = cn.wait(context.Background(), 2, answer, time.Now().Add(10*time.Second))
+			if err == nil && string(resp.Payload) != "other" {
+				err = fmt.Errorf("answer %q", resp.Payload)
+			}
+		}
+		other <- err
+	}()
+	<-otherSent
+	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "late", Timeout: 100_000})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("late request: %v", err)
+	}
+	close(release)
+	if err := <-other; err != nil {
+		t.Fatalf("the request beside the late one: %v", err)
+	}
+	if resp, _, err := cn.do(context.Background(), &Request{ID: 3, Kind: KindCall, Function: "after", Timeout: tenSeconds}); err != nil || string(resp.Payload) != "after" {
+		t.Fatalf("a request after the late one: %v", err)
+	}
+	if !cn.alive() {
+		t.Fatal("the session ended")
+	}
+}
+
+// frozen is a connection whose peer stops reading and writing once
+// freeze is closed, as a machine that vanished would.
+type frozen struct {
+	net.Conn
+	freeze, thaw chan struct{}
+}
+
+func (f *frozen) Read(b []byte) (int, error) {
+	select {
+	case <-f.freeze:
+		<-f.thaw // the end of the test
+		return 0, io.EOF
+	default:
+		return f.Conn.Read(b)
+	}
+}
+
+// TestSilentAgentEndsSession: when a request goes unanswered and the agent
+// answers nothing else either (not even a ping), the session ends, so the
+// next request dials a new one.
+func TestSilentAgentEndsSession(t *testing.T) {
+	caller, callee := ids(t)
+	c, s := net.Pipe()
+	f := &frozen{Conn: s, freeze: make(chan struct{}), thaw: make(chan struct{})}
 	stuck := make(chan struct{})
 	defer close(stuck)
-	go serve(context.Background(), s, callee, nil, dispatchFunc(func(context.Context, *Incoming) Response {
-		<-stuck // a callee that never answers
+	defer close(f.thaw)
+	go serve(context.Background(), f, callee, nil, dispatchFunc(func(context.Context, *Incoming) Response {
+		close(f.freeze) // the agent vanishes while the call runs
+		<-stuck
 		return Response{Status: StatusOK}
 	}), time.Now, nil)
 	cn, err := dialSession(c, caller, nil, callee.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
+	cn.probeWait = 200 * time.Millisecond
 	_, _, err = cn.do(context.Background(), &Request{ID: 1, Kind: KindCall, Function: "f", Timeout: 100_000})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err %v", err)
 	}
-	if cn.alive() {
-		t.Fatal("session still taken for alive")
+	select {
+	case <-cn.ended:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the session outlived a silent agent")
+	}
+	if !errors.Is(cn.err, errGone) {
+		t.Fatalf("ended with %v", cn.err)
 	}
 }
