@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/keys"
@@ -134,14 +132,11 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 		return rpc.Response{Status: rpc.StatusNotFound, Error: fmt.Sprintf("no function %q", inv.Function)}
 	}
 	select {
-	case f.sem <- struct{}{}:
-		defer func() { <-f.sem }()
+	case f.sem <- struct{}{}: // released once the handler's group is killed
 	default:
 		return rpc.Response{Status: rpc.StatusBusy, Error: "callee busy: too many calls at once, try again"}
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = f.Home
-	cmd.Env = append(append([]string{}, f.Env...),
+	env := append(append([]string{}, f.Env...),
 		"N2N_HOME="+f.Home,
 		"N2N_CALLER="+inv.Caller.String(),
 		"N2N_FUNCTION="+inv.Function,
@@ -149,48 +144,42 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 		"N2N_GRANT="+inv.Grant,
 		"N2N_TAG="+inv.Tag,
 	)
-	cmd.Stdin = bytes.NewReader(inv.Payload)
-	var stdout limitedBuffer
-	stdout.limit = rpc.MaxPayload
-	var stderr tailBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = waitDelay
-	if err := cmd.Start(); err != nil {
+	stdout := &limitedBuffer{limit: rpc.MaxPayload}
+	stderr := &tailBuffer{}
+	h, err := startHandler(argv, f.Home, env, inv.Payload, stdout, stderr)
+	if err != nil {
+		<-f.sem
 		return rpc.Response{Status: rpc.StatusHandlerError, Error: fmt.Sprintf("function %s could not start", inv.Function)}
 	}
-	pgid := cmd.Process.Pid
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err = <-done:
-		// Children it left behind do not outlive the call.
-		syscall.Kill(-pgid, syscall.SIGKILL)
+	case <-h.exited:
 	case <-ctx.Done():
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
+		// Answer now; the group is killed, and what is left of it (a child
+		// that left the group and holds a pipe) is not waited for.
+		h.kill()
+		<-f.sem
+		go h.reap()
 		return rpc.Response{Status: rpc.StatusTimeout, Error: fmt.Sprintf("function %s did not answer before the deadline", inv.Function)}
 	}
+	h.finish() // children it left behind do not outlive the call
+	<-f.sem
 	if stdout.over {
 		return rpc.Response{Status: rpc.StatusHandlerError, Error: "reply over the payload limit"}
 	}
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		code := -1
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-		if msg == "" {
-			msg = fmt.Sprintf("function %s exited with status %d", inv.Function, code)
-		}
-		return rpc.Response{Status: rpc.StatusHandlerError, Error: msg}
+	code, sig, ok := h.exitStatus()
+	if ok {
+		return rpc.Response{Status: rpc.StatusOK, Payload: stdout.Bytes()}
 	}
-	return rpc.Response{Status: rpc.StatusOK, Payload: stdout.Bytes()}
+	msg := strings.TrimSpace(stderr.String())
+	switch {
+	case msg != "":
+	case sig != 0:
+		msg = fmt.Sprintf("function %s was killed by signal %d (%v)", inv.Function, int(sig), sig)
+	default:
+		msg = fmt.Sprintf("function %s exited with status %d", inv.Function, code)
+	}
+	return rpc.Response{Status: rpc.StatusHandlerError, Error: msg}
 }
-
-// waitDelay bounds how long output pipes are drained after a kill.
-const waitDelay = 2 * time.Second
 
 type limitedBuffer struct {
 	bytes.Buffer
