@@ -141,6 +141,13 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	env := handlerEnv()
 	d := daemon.New(c, node, daemon.NewFunctions(e.home, o.fns, o.concurrency, env))
 	d.Policy, d.Quotas = o.policy, o.quotas
+	if n, err := d.Functions.EndOrphans(); err != nil {
+		e.io.Warn("handlers left by a previous daemon: %v", err)
+	} else if n == 1 {
+		e.io.Info("n2n: ended 1 process of handlers left running by a previous daemon")
+	} else if n > 1 {
+		e.io.Info("n2n: ended %d processes of handlers left running by a previous daemon", n)
+	}
 	d.Warn = func(err error) {
 		if errors.As(err, new(*chain.IntegrityError)) {
 			err = fmt.Errorf("%w; %s", err, integrityHint)

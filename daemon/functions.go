@@ -151,6 +151,7 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 		<-f.sem
 		return rpc.Response{Status: rpc.StatusHandlerError, Error: fmt.Sprintf("function %s could not start", inv.Function)}
 	}
+	f.record(h.pgid)
 	select {
 	case <-h.exited:
 	case <-ctx.Done():
@@ -158,10 +159,14 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 		// that left the group and holds a pipe) is not waited for.
 		h.kill()
 		<-f.sem
-		go h.reap()
+		go func() {
+			h.reap()
+			f.unrecord(h.pgid)
+		}()
 		return rpc.Response{Status: rpc.StatusTimeout, Error: fmt.Sprintf("function %s did not answer before the deadline", inv.Function)}
 	}
 	h.finish() // children it left behind do not outlive the call
+	f.unrecord(h.pgid)
 	<-f.sem
 	if stdout.over {
 		return rpc.Response{Status: rpc.StatusHandlerError, Error: "reply over the payload limit"}

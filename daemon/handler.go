@@ -33,7 +33,7 @@ type handler struct {
 // startHandler starts argv in dir with env, payload on its stdin, in a
 // process group of its own. The kernel kills the leader if the daemon dies
 // (Pdeathsig), and the daemon's next start ends the rest of the group
-// (Functions.reapOrphans).
+// (Functions.EndOrphans).
 func startHandler(argv []string, dir string, env []string, payload []byte, out io.Writer, errOut io.Writer) (*handler, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {

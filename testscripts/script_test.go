@@ -289,22 +289,34 @@ func cmdGenfile(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
 }
 
-// gone PID: the process has exited (it may linger as a zombie, whose
-// parent — here not n2n — has not reaped it).
+// gone PID [TIMEOUT]: the process has exited (it may linger as a zombie,
+// whose parent — here not n2n — has not reaped it), or does within TIMEOUT.
 func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: gone PID")
+	if len(args) != 1 && len(args) != 2 {
+		ts.Fatalf("usage: gone PID [TIMEOUT]")
 	}
-	b, err := os.ReadFile("/proc/" + args[0] + "/stat")
-	running := false
-	if err == nil {
-		// The state follows the parenthesised command name.
-		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
-			running = b[i+2] != 'Z' && b[i+2] != 'X'
+	var timeout time.Duration
+	if len(args) == 2 {
+		var err error
+		timeout, err = time.ParseDuration(args[1])
+		ts.Check(err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		running := false
+		if b, err := os.ReadFile("/proc/" + args[0] + "/stat"); err == nil {
+			// The state follows the parenthesised command name.
+			if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
+				running = b[i+2] != 'Z' && b[i+2] != 'X'
+			}
 		}
-	}
-	if running != neg {
-		ts.Fatalf("process %s is running", args[0])
+		if running == neg {
+			return
+		}
+		if !time.Now().Before(deadline) {
+			ts.Fatalf("process %s: running %v", args[0], running)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
