@@ -48,6 +48,9 @@ func (c *Chain) Append(d Draft) (Record, error) {
 	if c.ro {
 		return Record{}, ErrReadOnly
 	}
+	if err := c.roomFor(draftSize(&d)); err != nil {
+		return Record{}, fmt.Errorf("chain: append: %w", err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
@@ -116,6 +119,16 @@ func (c *Chain) Append(d Draft) (Record, error) {
 		return Record{}, fmt.Errorf("chain: append: %w", err)
 	}
 	return r, nil
+}
+
+// draftSize bounds what appending d writes: its entry, its index entries,
+// and the action with its own keys (under 1 KiB).
+func draftSize(d *Draft) int {
+	n := len(d.Entry) + 1<<10
+	for _, w := range d.Index {
+		n += len(w.Name) + len(w.Key) + len(w.Value) + 2
+	}
+	return n
 }
 
 // writeIndex applies index writes to txn, in order.

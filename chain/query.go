@@ -201,6 +201,9 @@ func (s *Side) Set(k, v []byte) error {
 	if s.c.ro {
 		return ErrReadOnly
 	}
+	if err := s.c.roomFor(len(s.prefix) + len(k) + len(v)); err != nil {
+		return err
+	}
 	return s.c.db.Update(func(txn *badger.Txn) error { return txn.Set(s.key(k), v) })
 }
 
@@ -209,6 +212,13 @@ func (s *Side) Set(k, v []byte) error {
 func (s *Side) SetMany(kvs [][2][]byte) error {
 	if s.c.ro {
 		return ErrReadOnly
+	}
+	n := 0
+	for _, kv := range kvs {
+		n += len(s.prefix) + len(kv[0]) + len(kv[1])
+	}
+	if err := s.c.roomFor(n); err != nil {
+		return err
 	}
 	return s.c.db.Update(func(txn *badger.Txn) error {
 		for _, kv := range kvs {
@@ -225,6 +235,9 @@ func (s *Side) Delete(k []byte) error {
 	if s.c.ro {
 		return ErrReadOnly
 	}
+	if err := s.c.roomFor(len(s.prefix) + len(k)); err != nil {
+		return err
+	}
 	return s.c.db.Update(func(txn *badger.Txn) error { return txn.Delete(s.key(k)) })
 }
 
@@ -232,6 +245,13 @@ func (s *Side) Delete(k []byte) error {
 func (s *Side) DeleteMany(ks [][]byte) error {
 	if s.c.ro {
 		return ErrReadOnly
+	}
+	n := 0
+	for _, k := range ks {
+		n += len(s.prefix) + len(k)
+	}
+	if err := s.c.roomFor(n); err != nil {
+		return err
 	}
 	return s.c.db.Update(func(txn *badger.Txn) error {
 		for _, k := range ks {

@@ -25,6 +25,9 @@ var (
 	ErrNotFound   = errors.New("not found")
 	ErrAmbiguous  = errors.New("ambiguous prefix")
 	ErrReadOnly   = errors.New("opened read-only")
+	// ErrNotWritable: the home cannot be opened for writing (a read-only
+	// mount or directory); opening it to read still works.
+	ErrNotWritable = errors.New("the home is not writable")
 )
 
 // Options say how to open a home's store.
@@ -69,6 +72,7 @@ const (
 
 // Chain is an open home: the Badger store, the agent identity and the chain.
 type Chain struct {
+	home string
 	db   *badger.DB
 	lock *os.File
 	ro   bool
@@ -120,9 +124,18 @@ func badgerOptions(dir string, o Options) badger.Options {
 }
 
 // lockHome takes the home's advisory lock: shared for readers, exclusive for
-// writers. It waits up to timeout (or ctx) for another n2n process.
+// writers. It waits up to timeout (or ctx) for another n2n process. A
+// reader of a home it may not write (a read-only mount or directory) takes
+// the lock through a read-only open: reading needs no write access.
 func lockHome(ctx context.Context, home string, exclusive bool, timeout time.Duration) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(home, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	path := filepath.Join(home, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil && (errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS)) {
+		if exclusive {
+			return nil, fmt.Errorf("chain: lock: %w: %w", ErrNotWritable, err)
+		}
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chain: lock: %w", err)
 	}
@@ -179,6 +192,11 @@ func Open(ctx context.Context, home string, o Options) (*Chain, error) {
 	if !Exists(home) {
 		return nil, ErrNoIdentity
 	}
+	if !o.ReadOnly {
+		if err := roomIn(home, minFree); err != nil {
+			return nil, err
+		}
+	}
 	lock, err := lockHome(ctx, home, !o.ReadOnly, o.LockTimeout)
 	if err != nil {
 		return nil, err
@@ -187,6 +205,9 @@ func Open(ctx context.Context, home string, o Options) (*Chain, error) {
 	if errors.Is(err, errNeedWrite) {
 		lock.Close()
 		o.ReadOnly = false
+		if err := roomIn(home, minFree); err != nil {
+			return nil, fmt.Errorf("the store must be recovered (a process stopped without closing it): %w", err)
+		}
 		if lock, err = lockHome(ctx, home, true, o.LockTimeout); err != nil {
 			return nil, err
 		}
@@ -196,7 +217,7 @@ func Open(ctx context.Context, home string, o Options) (*Chain, error) {
 		lock.Close()
 		return nil, err
 	}
-	c := &Chain{db: db, lock: lock, ro: o.ReadOnly}
+	c := &Chain{home: home, db: db, lock: lock, ro: o.ReadOnly}
 	seed, err := c.get(keyIdentity)
 	if err != nil {
 		c.Close()
@@ -229,6 +250,10 @@ func Init(ctx context.Context, home string, id *keys.Identity, o Options) (*Chai
 		lock.Close()
 		return nil, ErrExists
 	}
+	if err := roomIn(home, minFree); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	tmp, err := os.MkdirTemp(home, ".init-")
 	if err != nil {
 		lock.Close()
@@ -244,7 +269,7 @@ func Init(ctx context.Context, home string, id *keys.Identity, o Options) (*Chai
 	if err != nil {
 		return fail(fmt.Errorf("chain: create store: %w", err))
 	}
-	c := &Chain{db: db, id: id}
+	c := &Chain{home: tmp, db: db, id: id}
 	seed := id.Seed()
 	err = db.Update(func(txn *badger.Txn) error { return txn.Set(keyIdentity, seed) })
 	clear(seed)
@@ -265,7 +290,7 @@ func Init(ctx context.Context, home string, id *keys.Identity, o Options) (*Chai
 		lock.Close()
 		return nil, err
 	}
-	return &Chain{db: db, lock: lock, id: id}, nil
+	return &Chain{home: home, db: db, lock: lock, id: id}, nil
 }
 
 // Identity is the home's agent identity.
@@ -273,9 +298,21 @@ func (c *Chain) Identity() *keys.Identity { return c.id }
 
 // Close flushes and closes the store and releases the home. It keeps level 0
 // small (see l0Compact) and is safe to call more than once.
+//
+// When the filesystem has no room for the flush of the memtable, Close
+// leaves the store open and only releases the home: the memtable stays in
+// its log, synced, and the next open replays it (as after a crash). The
+// process is about to exit, which releases the rest.
 func (c *Chain) Close() error {
 	c.closeOnce.Do(func() {
 		if !c.ro {
+			if err := roomIn(c.home, flushFree); err != nil {
+				c.closeErr = fmt.Errorf("chain: close: the store is left to be recovered at the next open: %w", err)
+				if c.lock != nil {
+					c.lock.Close()
+				}
+				return
+			}
 			c.compactIfNeeded()
 		}
 		c.closeErr = c.db.Close()
@@ -286,9 +323,16 @@ func (c *Chain) Close() error {
 	return c.closeErr
 }
 
+// compactIfNeeded compacts the store into one level when level 0 holds
+// l0Compact tables or more, and the filesystem has room to write the
+// whole tree again.
 func (c *Chain) compactIfNeeded() {
 	for _, l := range c.db.Levels() {
 		if l.Level == 0 && l.NumTables >= l0Compact {
+			lsm, _ := c.db.Size()
+			if roomIn(c.home, minFree+uint64(max(lsm, 0))) != nil {
+				return
+			}
 			// Flush the memtable first so its table is compacted too.
 			_ = c.db.Flatten(1)
 			return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"syscall"
 
 	"github.com/n2n-dev/n2n/caps"
 	"github.com/n2n-dev/n2n/chain"
@@ -42,7 +43,7 @@ var exitCodeTable = []struct {
 	{exitTimeout, "timeout: connected, but no reply before --timeout"},
 	{exitUnauthorized, "unauthorized: the callee's capability check refused the call, or it takes no messages from you"},
 	{exitAuth, "authentication failed: wrong passphrase, handshake or signature did not verify"},
-	{exitRemote, "remote error: unknown function, handler failed, callee busy or over its quota for you (inbox or pending claims full), or a status this version does not know"},
+	{exitRemote, "remote error: unknown function, handler failed, callee busy or over its quota for you (inbox or pending claims full), callee's disk full, or a status this version does not know"},
 	{exitIntegrity, "chain integrity: chain verify found a bad action"},
 	{exitInterrupted, "interrupted"},
 }
@@ -88,6 +89,7 @@ var statusExit = map[rpc.Status]struct {
 	rpc.StatusBadRequest:   {exitRemote, "the agent did not accept the request as sent"},
 	rpc.StatusTimeout:      {exitTimeout, "raise --timeout if the callee needs longer"},
 	rpc.StatusOverQuota:    {exitRemote, "it keeps no more from you until its owner makes room; nothing you sent before was lost"},
+	rpc.StatusNoSpace:      {exitRemote, "nothing was stored: try again once the agent's owner has freed space"},
 }
 
 // classify maps an error to its exit status and a hint. It is the only place
@@ -142,6 +144,10 @@ func classifyBase(err error) (int, string) {
 		return exitUsage, "check the ID for a typo"
 	case errors.Is(err, keys.ErrMalformed):
 		return exitUsage, ""
+	case errors.Is(err, chain.ErrNoSpace), errors.Is(err, syscall.ENOSPC):
+		return exitError, "free space on that filesystem; commands that only read (id, chain log, chain verify, grants, inbox) still work"
+	case errors.Is(err, chain.ErrNotWritable):
+		return exitError, "this command writes to the home; commands that only read (id, chain log, chain verify) need no write access"
 	case errors.Is(err, chain.ErrBusy):
 		return exitError, "wait for the other command to finish, or raise --timeout"
 	case errors.Is(err, rpc.ErrTooLarge):

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/n2n-dev/n2n/chain"
@@ -36,7 +37,8 @@ type Daemon struct {
 	// them.
 	Debug func(format string, args ...any)
 	// Warn receives the problems the owner must act on while the daemon
-	// goes on: a grant that failed its integrity check (once per action).
+	// goes on: a grant that failed its integrity check (once per action),
+	// writes refused for lack of space (once until a write succeeds again).
 	// nil discards them.
 	Warn func(err error)
 
@@ -59,8 +61,9 @@ type Daemon struct {
 	receiptOnce sync.Once
 	receipt     []byte // the reply to a message stored in the inbox
 
-	warnMu sync.Mutex
-	warned map[uint64]bool // seqs of actions that failed an integrity check, warned of
+	warnMu     sync.Mutex
+	warned     map[uint64]bool // seqs of actions that failed an integrity check, warned of
+	spaceShort atomic.Bool     // the last write was refused for lack of space (warned of)
 }
 
 // New returns the daemon of the open home c on node, running handlers with
@@ -179,9 +182,13 @@ func (d *Daemon) Wait() {
 }
 
 // storeFailed is the answer when the home could not be read or written
-// for a message or a claim (what): the cause goes to the debug log, not to
+// for a message or a claim (what): no_space when its filesystem is too full
+// (noSpace), else handler_error; the cause goes to the debug log, not to
 // the caller.
 func (d *Daemon) storeFailed(what string, err error) rpc.Response {
+	if d.noSpace(err) {
+		return noSpaceResponse
+	}
 	if d.Debug != nil {
 		d.Debug("storing a %s: %v", what, err)
 	}

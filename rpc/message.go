@@ -36,12 +36,15 @@ const (
 	// (its inbox, or its list of pending claims, is full for the caller);
 	// nothing it already keeps was dropped.
 	StatusOverQuota Status = "over_quota"
+	// StatusNoSpace: the callee would have to store the request (a message
+	// for its inbox, a delivered claim) and its disk is too full to.
+	StatusNoSpace Status = "no_space"
 )
 
 // Known reports whether s is one of this version's statuses.
 func (s Status) Known() bool {
 	switch s {
-	case StatusOK, StatusUnauthorized, StatusNotFound, StatusHandlerError, StatusBusy, StatusBadRequest, StatusTimeout, StatusOverQuota:
+	case StatusOK, StatusUnauthorized, StatusNotFound, StatusHandlerError, StatusBusy, StatusBadRequest, StatusTimeout, StatusOverQuota, StatusNoSpace:
 		return true
 	}
 	return false
