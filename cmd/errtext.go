@@ -115,6 +115,7 @@ var statusWords = map[rpc.Status]string{
 	rpc.StatusBadRequest:   "bad request",
 	rpc.StatusTimeout:      "timeout",
 	rpc.StatusOverQuota:    "over quota",
+	rpc.StatusNoSpace:      "disk full",
 }
 
 // statusText is a callee's refusal or failure in one line: its status, then

@@ -145,7 +145,7 @@ func classifyBase(err error) (int, string) {
 	case errors.Is(err, keys.ErrMalformed):
 		return exitUsage, ""
 	case errors.Is(err, chain.ErrNoSpace), errors.Is(err, syscall.ENOSPC):
-		return exitError, "free space on that filesystem; commands that only read (id, chain log, chain verify, grants, inbox) still work"
+		return exitError, "free space on that filesystem, then try again"
 	case errors.Is(err, chain.ErrNotWritable):
 		return exitError, "this command writes to the home; commands that only read (id, chain log, chain verify) need no write access"
 	case errors.Is(err, chain.ErrBusy):

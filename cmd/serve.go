@@ -152,7 +152,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		if errors.As(err, new(*chain.IntegrityError)) {
 			err = fmt.Errorf("%w; %s", err, integrityHint)
 		}
-		e.io.Warn("%v", err)
+		e.io.Warn("%s", summary(err))
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(d.Limits.MemoryLimit())

@@ -129,11 +129,11 @@ var unauthorizedResponse = rpc.Response{Status: rpc.StatusUnauthorized, Error: "
 // not been altered: the caller learns nothing it did not know (it had to
 // present what the grant allows), and the callee's owner what to do.
 var tamperedResponse = rpc.Response{Status: rpc.StatusUnauthorized,
-	Error: "refused: a grant on the callee's chain failed its integrity check (its owner should run 'n2n chain verify')"}
+	Error: "a grant on the callee's chain failed its integrity check (its owner should run 'n2n chain verify')"}
 
 // warnIntegrity tells the owner, once per action, that a grant failed its
 // integrity check.
-func (d *Daemon) warnIntegrity(ie *chain.IntegrityError, err error) {
+func (d *Daemon) warnIntegrity(ie *chain.IntegrityError) {
 	d.warnMu.Lock()
 	first := !d.warned[ie.Seq]
 	if first {
@@ -144,7 +144,7 @@ func (d *Daemon) warnIntegrity(ie *chain.IntegrityError, err error) {
 	}
 	d.warnMu.Unlock()
 	if first && d.Warn != nil {
-		d.Warn(fmt.Errorf("refused a call: %w", err))
+		d.Warn(fmt.Errorf("refused a call: a grant failed its integrity check: %w", ie))
 	}
 }
 
@@ -161,7 +161,7 @@ func (d *Daemon) authorizeAndRun(ctx context.Context, in *rpc.Incoming, rec *Aud
 	dec, err := caps.Check(d.Chain, in.Caller, fn, in.Request.Secret)
 	var ie *chain.IntegrityError
 	if errors.As(err, &ie) {
-		d.warnIntegrity(ie, err)
+		d.warnIntegrity(ie)
 		return tamperedResponse
 	}
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 // noSpaceResponse refuses a request the daemon would have to store (a
 // message for the inbox, a delivered claim) while its home's filesystem is
 // too full to write safely. Nothing of the request is kept.
-var noSpaceResponse = rpc.Response{Status: rpc.StatusNoSpace, Error: "the callee's disk is full: nothing was stored"}
+var noSpaceResponse = rpc.Response{Status: rpc.StatusNoSpace, Error: "nothing was stored"}
 
 // noSpace reports whether err is a write refused for lack of space, and
 // tells the owner (Warn) the first time writes start failing so.
