@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/n2n-dev/n2n/keys"
@@ -40,16 +39,6 @@ type Client struct {
 // once connected is the request's timeout).
 func (e *Endpoint) Client(dialTimeout, timeout time.Duration) *Client {
 	return &Client{endpoint: e, dialTimeout: dialTimeout, timeout: timeout}
-}
-
-var lastID atomic.Uint64
-
-// nextID is a request ID no other request of this process has.
-func nextID() uint64 {
-	if lastID.Load() == 0 {
-		lastID.CompareAndSwap(0, uint64(time.Now().UnixNano()))
-	}
-	return lastID.Add(1)
 }
 
 // Do makes one request to the agent `to`, on the session the endpoint keeps

@@ -32,6 +32,16 @@ const (
 // errGone ends a session whose agent answers nothing.
 var errGone = errors.New("the agent stopped answering on this session")
 
+var lastID atomic.Uint64
+
+// nextID is a request ID no other request of this process has.
+func nextID() uint64 {
+	if lastID.Load() == 0 {
+		lastID.CompareAndSwap(0, uint64(time.Now().UnixNano()))
+	}
+	return lastID.Add(1)
+}
+
 // clientSession is the caller's side of a session: any number of
 // goroutines send requests on it at once, and each gets the answer with its
 // request's ID.
