@@ -19,6 +19,7 @@ var (
 	unknownKindRequest  = rpc.Request{ID: 6, Kind: "subscribe", Timeout: 1_000_000}
 	unknownKindResponse = rpc.Response{ID: 6, Status: rpc.StatusBadRequest, Error: "unknown request kind"}
 	unknownStatus       = rpc.Response{ID: 7, Status: "quota_exceeded", Error: "over quota"}
+	noSpace             = rpc.Response{ID: 8, Status: rpc.StatusNoSpace, Error: "nothing was stored"}
 	malformedAnswer     = rpc.Response{Status: rpc.StatusBadRequest, Error: "malformed request"}
 	busyAnswer          = rpc.Response{Status: rpc.StatusBusy, Error: "the agent is over its memory budget for requests in progress"}
 	overQuotaAnswer     = rpc.Response{ID: 8, Status: rpc.StatusOverQuota, Error: "inbox is full (for you)"}
@@ -95,6 +96,10 @@ func buildMessages() *file {
 	writeResponseFields(f, "unknown_status_", &unknownStatus)
 	f.hex("unknown_status", rpc.EncodeResponse(&unknownStatus))
 	f.blank()
+	f.comment("The answer of a callee too short of disk space to store a message or a claim.")
+	writeResponseFields(f, "no_space_", &noSpace)
+	f.hex("no_space", rpc.EncodeResponse(&noSpace))
+	f.blank()
 	f.comment("The answer to a frame that is not a request, under ID 0, before the callee closes.")
 	writeResponseFields(f, "malformed_answer_", &malformedAnswer)
 	f.hex("malformed_answer", rpc.EncodeResponse(&malformedAnswer))
@@ -142,7 +147,7 @@ func checkMessages(p *fields) {
 	for _, x := range []struct {
 		prefix string
 		want   *rpc.Response
-	}{{"ext_response", &extResponse}, {"unknown_kind_response", &unknownKindResponse}, {"unknown_status", &unknownStatus}, {"malformed_answer", &malformedAnswer}, {"busy_answer", &busyAnswer},
+	}{{"ext_response", &extResponse}, {"unknown_kind_response", &unknownKindResponse}, {"unknown_status", &unknownStatus}, {"no_space", &noSpace}, {"malformed_answer", &malformedAnswer}, {"busy_answer", &busyAnswer},
 		{"over_quota", &overQuotaAnswer}, {"pending_claim", &pendingClaimReply}} {
 		resp := readResponseFields(p, x.prefix+"_", x.want)
 		b := p.hex(x.prefix)
