@@ -19,10 +19,12 @@ import (
 // log, and the value log or a table later): the flush of a full memtable (a
 // level-0 table and a new log), and the compaction of level 0 that the
 // flush may start (up to 2×l0Compact level-0 tables merged with tables of
-// the base level). minFree covers those. Close's flush needs less
+// the base level). MinFree covers those. Close's flush needs less
 // (flushFree), and Close's own compaction the whole tree (compactIfNeeded).
 const (
-	minFree   = 2*l0Compact*memTableSize + 2*tableSize // 64 MiB
+	// MinFree is the room a write needs besides twice its own size (64
+	// MiB); exported for the documentation.
+	MinFree   = 2*l0Compact*memTableSize + 2*tableSize
 	flushFree = 2 * memTableSize
 )
 
@@ -51,4 +53,4 @@ func roomIn(dir string, need uint64) error {
 }
 
 // roomFor checks there is room for a write of n bytes (keys and values).
-func (c *Chain) roomFor(n int) error { return roomIn(c.home, minFree+2*uint64(n)) }
+func (c *Chain) roomFor(n int) error { return roomIn(c.home, MinFree+2*uint64(n)) }

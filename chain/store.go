@@ -193,7 +193,7 @@ func Open(ctx context.Context, home string, o Options) (*Chain, error) {
 		return nil, ErrNoIdentity
 	}
 	if !o.ReadOnly {
-		if err := roomIn(home, minFree); err != nil {
+		if err := roomIn(home, MinFree); err != nil {
 			return nil, err
 		}
 	}
@@ -205,7 +205,7 @@ func Open(ctx context.Context, home string, o Options) (*Chain, error) {
 	if errors.Is(err, errNeedWrite) {
 		lock.Close()
 		o.ReadOnly = false
-		if err := roomIn(home, minFree); err != nil {
+		if err := roomIn(home, MinFree); err != nil {
 			return nil, fmt.Errorf("the store must be recovered (a process stopped without closing it): %w", err)
 		}
 		if lock, err = lockHome(ctx, home, true, o.LockTimeout); err != nil {
@@ -250,7 +250,7 @@ func Init(ctx context.Context, home string, id *keys.Identity, o Options) (*Chai
 		lock.Close()
 		return nil, ErrExists
 	}
-	if err := roomIn(home, minFree); err != nil {
+	if err := roomIn(home, MinFree); err != nil {
 		lock.Close()
 		return nil, err
 	}
@@ -330,7 +330,7 @@ func (c *Chain) compactIfNeeded() {
 	for _, l := range c.db.Levels() {
 		if l.Level == 0 && l.NumTables >= l0Compact {
 			lsm, _ := c.db.Size()
-			if roomIn(c.home, minFree+uint64(max(lsm, 0))) != nil {
+			if roomIn(c.home, MinFree+uint64(max(lsm, 0))) != nil {
 				return
 			}
 			// Flush the memtable first so its table is compacted too.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/daemon"
 )
 
@@ -36,8 +37,13 @@ var handlerContract = []string{
 		"exits 9 and shows the last line). A name with no function: not_found; a file there that " +
 		"is not executable: handler_error, saying so (both exit 9 at the caller).",
 	"The deadline is the caller's --timeout: when it passes, the function's whole process group " +
-		"(it and every child it started) is killed with SIGKILL and the caller gets timeout (exit 6). " +
-		"At most --concurrency functions run at once; a call over that is answered busy (exit 9).",
+		"(it and every child it started) is killed with SIGKILL and the caller gets timeout (exit 6) " +
+		"at once, even while a child that left the group still holds its pipes. When the function " +
+		"exits, what is left of its group is killed too; its reply is what it wrote before it " +
+		"exited, with its own exit status. At most --concurrency functions run at once; a call over " +
+		"that is answered busy (exit 9).",
+	"If serve itself is killed (kill -9), the kernel kills each running function, and the next " +
+		"serve of the home kills what they left running, which serve records in <home>/handlers/.",
 	"A message (n2n send) runs the function receive when it exists, whoever sent it, one message " +
 		"of a session after the other; its stdout is the reply. Without receive the message goes " +
 		"to the inbox and the reply is a receipt, \"delivered to AGENT\".",
@@ -122,11 +128,29 @@ var files = [][2]string{
 	{"$XDG_DATA_HOME/n2n", "the default home (~/.local/share/n2n when XDG_DATA_HOME is unset); mode 0700, files 0600"},
 	{"<home>/db/", "the Badger store: the identity, the source chain, the inbox, the audit log, the address book, the contacts and the pending claims; encrypted unless the home was made with init --no-passphrase"},
 	{"<home>/kdf", "the Argon2id parameters and salt of an encrypted home"},
-	{"<home>/lock", "held by the one process that writes the home"},
+	{"<home>/lock", "held by the one process that writes the home (readers share it; a read-only home can still be read)"},
+	{"<home>/handlers/", "one empty file per running function, named by its process group, for the next serve to end what a killed one left running"},
 	{"<home>/functions/NAME", "the function handler NAME (see FUNCTION HANDLERS)"},
 	{"<home>/n2n.sock", "the daemon's local socket: while it answers, the home's other commands run in the daemon"},
 	{"<home>/n2n.pid", "the daemon's process ID"},
 	{"<home>/serve.log", "what serve --detach prints"},
+}
+
+// faults says what n2n does when its home or its disk is not as it should be.
+var faults = []string{
+	"A full disk: n2n writes to its home only while the home's filesystem has " + fmt.Sprint(chain.MinFree>>20) + " MiB free besides " +
+		"twice the write (Badger writes through memory-mapped files, where a page the filesystem " +
+		"cannot back would kill the process). Short of that, a command that must write exits 1 with " +
+		"n2n: error: … no space left on HOME and a hint; commands that only read go on working. A " +
+		"running serve goes on answering pings and calls (whose audit records are then lost, with a " +
+		"warning), and answers a message for the inbox or a delivered claim no_space (exit 9 at the " +
+		"sender), storing nothing. Once space is freed, everything works again.",
+	"A read-only home (a read-only mount or directory) serves the commands that only read, such " +
+		"as id, chain log and chain verify; one that writes says the home is not writable (exit 1).",
+	"A home altered outside n2n: a call is allowed only by a grant whose action carries this " +
+		"agent's signature and whose entry hashes to what that action says; one that does not " +
+		"refuses the call (exit 7 at the caller, naming chain verify) and serve warns. serve checks " +
+		"the newest action before it starts (exit 10). n2n chain verify checks the whole chain.",
 }
 
 // outputForms describes the three renderings and the diagnostics.
@@ -217,10 +241,19 @@ func ManSections() []ManSection {
 		{"OUTPUT", out.String()},
 		{"ENVIRONMENT", definitions(environment)},
 		{"FILES", definitions(files)},
+		{"FAULTS", paragraphs(faults)},
 		{"EXIT STATUS", "Scripts may rely on these; any other status is a failure.\n\n" + exit.String()},
 		{"LIMITS", mdEscape(limitsText()) + "\n"},
 		{"STRANGERS AND CONSENT", consent.String()},
 	}
+}
+
+func paragraphs(ps []string) string {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(mdEscape(p) + "\n\n")
+	}
+	return b.String()
 }
 
 func definitions(rows [][2]string) string {
