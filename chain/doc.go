@@ -8,8 +8,15 @@
 // Guarantees: an append writes the entry, the action, its indexes and the new
 // head in one synced Badger transaction; appends are serialized, so no two
 // actions share a seq. Verify re-derives every hash and signature and names
-// the first bad action. Only one process opens a home at a time; Open waits
-// for the home (bounded by Options.LockTimeout) instead of failing.
+// the first bad action; GetAuthentic checks one action and its entry the
+// same way (the signature once per open Chain), for what must not trust the
+// store (the capability check). Only one process writes a home at a time;
+// Open waits for the home (bounded by Options.LockTimeout) instead of
+// failing, and a reader needs no write access to it.
+//
+// A full disk is an error, never a crash: nothing is opened for writing or
+// written unless the filesystem has room for what Badger may write through
+// its memory-mapped files (space.go; ErrNoSpace otherwise).
 //
 // A *Chain is safe for concurrent use by multiple goroutines.
 package chain

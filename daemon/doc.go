@@ -2,9 +2,10 @@
 // open home and the warm node, answers the sessions of other agents
 // (through rpc.Endpoint, with the Daemon as rpc.Dispatcher), checks each
 // call against the capabilities on the chain (caps), runs function handlers
-// (functions.go), stores delivered claims (n2n.receive_claim), keeps the
-// inbox and the audit log in side stores of the home, and publishes events
-// to its subscribers.
+// (functions.go; handler.go runs one process group and reads its pipes
+// itself; orphans.go ends what a killed daemon left running), stores
+// delivered claims (n2n.receive_claim), keeps the inbox and the audit log
+// in side stores of the home, and publishes events to its subscribers.
 //
 // What strangers can make the daemon spend is bounded before any capability
 // is checked (limits.go, DESIGN §10): sessions at once, in all and per
@@ -30,7 +31,10 @@
 // is not valid by its length only, and drops records past AuditAge and,
 // oldest first, past AuditBytes.
 //
+// A home too full to write takes nothing it would have to store (no_space,
+// space.go) and goes on answering the rest.
+//
 // Nothing here prints or exits: the daemon reports events and errors through
-// Events and Debug, which the command line provides. Daemon, Functions and
-// Events are safe for concurrent use.
+// Events, Warn and Debug, which the command line provides. Daemon,
+// Functions and Events are safe for concurrent use.
 package daemon

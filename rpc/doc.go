@@ -46,6 +46,10 @@
 // direct connection exists, the pool gives the relayed session up and the
 // next request opens a session on the direct one (libp2p moves no stream).
 //
+// A request the callee leaves unanswered past its timeout (and a grace)
+// fails alone; a caller ends a session only when its agent shows no sign of
+// life (nothing received, not even the answer to a ping).
+//
 // Nothing here prints or exits, and rpc knows nothing of capabilities, the
 // chain or handlers: the Dispatcher does. Endpoint and Client are safe for
 // concurrent use.
