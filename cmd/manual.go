@@ -43,7 +43,7 @@ var handlerContract = []string{
 		"exited, with its own exit status. At most --concurrency functions run at once; a call over " +
 		"that is answered busy (exit 9).",
 	"If serve itself is killed (kill -9), the kernel kills each running function, and the next " +
-		"serve of the home kills what they left running, which serve records in <home>/handlers/.",
+		"serve of the home kills what they left running, which serve notes in <home>/handlers/.",
 	"A message (n2n send) runs the function receive when it exists, whoever sent it, one message " +
 		"of a session after the other; its stdout is the reply. Without receive the message goes " +
 		"to the inbox and the reply is a receipt, \"delivered to AGENT\".",

@@ -151,7 +151,7 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 		<-f.sem
 		return rpc.Response{Status: rpc.StatusHandlerError, Error: fmt.Sprintf("function %s could not start", inv.Function)}
 	}
-	f.record(h.pgid)
+	f.noteRunning(h.pgid)
 	select {
 	case <-h.exited:
 	case <-ctx.Done():
@@ -161,12 +161,12 @@ func (f *Functions) Run(ctx context.Context, inv *Invocation) rpc.Response {
 		<-f.sem
 		go func() {
 			h.reap()
-			f.unrecord(h.pgid)
+			f.noteEnded(h.pgid)
 		}()
 		return rpc.Response{Status: rpc.StatusTimeout, Error: fmt.Sprintf("function %s did not answer before the deadline", inv.Function)}
 	}
 	h.finish() // children it left behind do not outlive the call
-	f.unrecord(h.pgid)
+	f.noteEnded(h.pgid)
 	<-f.sem
 	if stdout.over {
 		return rpc.Response{Status: rpc.StatusHandlerError, Error: "reply over the payload limit"}

@@ -9,16 +9,16 @@ import (
 	"syscall"
 )
 
-// HandlersDir is the directory of the home where the daemon records the
+// HandlersDir is the directory of the home where the daemon notes the
 // process group of each running handler (an empty file named by its ID),
 // so that its next start ends those a kill -9 of the daemon left behind:
 // the kernel kills each handler's leader when the daemon dies (Pdeathsig),
 // but not the processes it started.
 const HandlersDir = "handlers"
 
-// record notes pgid as the group of a running handler. It is best effort
+// noteRunning notes pgid as the group of a running handler. It is best effort
 // (a full disk only loses the note).
-func (f *Functions) record(pgid int) {
+func (f *Functions) noteRunning(pgid int) {
 	dir := filepath.Join(f.Home, HandlersDir)
 	name := filepath.Join(dir, strconv.Itoa(pgid))
 	fh, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
@@ -30,13 +30,13 @@ func (f *Functions) record(pgid int) {
 	}
 }
 
-// unrecord removes the note of a handler whose group has ended.
-func (f *Functions) unrecord(pgid int) {
+// noteEnded removes the note of a handler whose group has ended.
+func (f *Functions) noteEnded(pgid int) {
 	os.Remove(filepath.Join(f.Home, HandlersDir, strconv.Itoa(pgid)))
 }
 
 // EndOrphans ends what is left of the handlers a previous daemon of this
-// home recorded and did not see end (it was killed): every process in one
+// home noted and did not see end (it was killed): every process in one
 // of their process groups that has this home's handler environment
 // (N2N_HOME of this home and N2N_FUNCTION; a process group ID reused since
 // by an unrelated group has neither). Call it before handlers run. It

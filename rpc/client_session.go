@@ -66,7 +66,7 @@ type clientSession struct {
 	path func() peers.Path
 
 	lastRead  atomic.Int64  // when a frame last arrived, Unix ns
-	probing   atomic.Bool   // a probe (suspect) is running
+	probing   atomic.Bool   // a probe is running
 	probeWait time.Duration // see probeWait; tests shorten it
 }
 
@@ -137,7 +137,7 @@ func (c *clientSession) send(req *Request) (answer chan Response, sent bool, err
 // caller's deadline for it and replyGrace more, or until ctx ends. A
 // request still unanswered then is late: that request alone fails
 // (ErrTimeout), and the session is ended only if its agent shows no sign of
-// life either (suspect).
+// life either (probe).
 func (c *clientSession) wait(ctx context.Context, id uint64, answer chan Response, deadline time.Time) (Response, error) {
 	defer c.forget(id)
 	waiting := time.Now()
@@ -156,18 +156,18 @@ func (c *clientSession) wait(ctx context.Context, id uint64, answer chan Respons
 	case <-ctx.Done():
 		return Response{}, ctx.Err()
 	case <-wait.C:
-		c.suspect(waiting)
+		c.probe(waiting)
 		return Response{}, ErrTimeout
 	}
 }
 
-// suspect checks that the agent is still there after a request sent before
+// probe checks that the agent is still there after a request sent before
 // since went unanswered: a frame read since then shows it is (it answers
 // other requests; this one is just late). Otherwise it sends a ping, and
 // ends the session (errGone) unless some frame arrives within probeWait, so
 // that the next request dials again instead of waiting on a session whose
 // peer vanished without closing it. One probe runs at a time.
-func (c *clientSession) suspect(since time.Time) {
+func (c *clientSession) probe(since time.Time) {
 	if c.lastRead.Load() >= since.UnixNano() || !c.probing.CompareAndSwap(false, true) {
 		return
 	}
