@@ -57,7 +57,7 @@ func (d *Daemon) receiveClaim(in *rpc.Incoming) rpc.Response {
 	if stranger {
 		d.claimRate.stored(in.Caller, now)
 	}
-	d.spaceOK()
+	d.space.stored()
 	id := r.Hash.ActionString()
 	d.Events.Publish(Event{Time: now, Kind: "claim", From: in.Caller, Fields: []string{id, functions, t.Tag}})
 	return rpc.Response{Status: rpc.StatusOK, Payload: []byte(id + "\n")}

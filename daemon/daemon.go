@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/n2n-dev/n2n/chain"
@@ -61,9 +60,9 @@ type Daemon struct {
 	receiptOnce sync.Once
 	receipt     []byte // the reply to a message stored in the inbox
 
-	warnMu     sync.Mutex
-	warned     map[uint64]bool // seqs of actions that failed an integrity check, warned of
-	spaceShort atomic.Bool     // the last write was refused for lack of space (warned of)
+	warnMu sync.Mutex
+	warned map[uint64]bool // seqs of actions that failed an integrity check, warned of
+	space  spaceWatch      // writes refused for lack of space
 }
 
 // New returns the daemon of the open home c on node, running handlers with
@@ -183,10 +182,10 @@ func (d *Daemon) Wait() {
 
 // storeFailed is the answer when the home could not be read or written
 // for a message or a claim (what): no_space when its filesystem is too full
-// (noSpace), else handler_error; the cause goes to the debug log, not to
+// (space), else handler_error; the cause goes to the debug log, not to
 // the caller.
 func (d *Daemon) storeFailed(what string, err error) rpc.Response {
-	if d.noSpace(err) {
+	if d.space.refused(err, d.Warn) {
 		return noSpaceResponse
 	}
 	if d.Debug != nil {

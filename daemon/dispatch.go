@@ -62,7 +62,7 @@ func (d *Daemon) receive(ctx context.Context, in *rpc.Incoming) rpc.Response {
 		box.use.release(in.Caller, size)
 		return d.storeFailed("message", err)
 	}
-	d.spaceOK()
+	d.space.stored()
 	d.Events.Publish(Event{Time: now, Kind: "message", From: in.Caller, Message: m})
 	d.receiptOnce.Do(func() { d.receipt = []byte(fmt.Sprintf("delivered to %s\n", d.ID().Public())) })
 	return rpc.Response{Status: rpc.StatusOK, Payload: d.receipt}
@@ -108,8 +108,8 @@ func (d *Daemon) call(ctx context.Context, in *rpc.Incoming) rpc.Response {
 		err := d.Audit().Add(rec)
 		switch {
 		case err == nil:
-			d.spaceOK()
-		case d.noSpace(err):
+			d.space.stored()
+		case d.space.refused(err, d.Warn):
 		case d.Debug != nil:
 			d.Debug("audit log: %v", err)
 		}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/rpc"
@@ -13,17 +14,23 @@ import (
 // too full to write safely. Nothing of the request is kept.
 var noSpaceResponse = rpc.Response{Status: rpc.StatusNoSpace, Error: "nothing was stored"}
 
-// noSpace reports whether err is a write refused for lack of space, and
-// tells the owner (Warn) the first time writes start failing so.
-func (d *Daemon) noSpace(err error) bool {
+// spaceWatch follows whether the home's writes are refused for lack of
+// space, to warn once each time they start to be.
+type spaceWatch struct {
+	short atomic.Bool // the last write was refused (warned of)
+}
+
+// refused reports whether err is a write refused for lack of space, and
+// tells warn (if any) the first time writes start failing so.
+func (s *spaceWatch) refused(err error, warn func(error)) bool {
 	if !errors.Is(err, chain.ErrNoSpace) {
 		return false
 	}
-	if d.spaceShort.CompareAndSwap(false, true) && d.Warn != nil {
-		d.Warn(fmt.Errorf("writes are refused until space is freed (messages and claims answered no_space, calls not audited): %w", err))
+	if s.short.CompareAndSwap(false, true) && warn != nil {
+		warn(fmt.Errorf("writes are refused until space is freed (messages and claims answered no_space, calls not audited): %w", err))
 	}
 	return true
 }
 
-// spaceOK notes a write that succeeded: the next refusal is warned of again.
-func (d *Daemon) spaceOK() { d.spaceShort.Store(false) }
+// stored notes a write that succeeded: the next refusal is warned of again.
+func (s *spaceWatch) stored() { s.short.Store(false) }
