@@ -26,7 +26,8 @@
 // the entry only when it was not confirmed in the last hour or its address
 // expires within half the TTL. The DHT step runs the record lookup and
 // FindPeer at once, dials what each finds as soon as it has it, and stops at
-// the first connection; a record is used only once verified. Nothing here
+// the first connection; a record is used only once verified. A caller that
+// shows progress learns each step as it begins (WithStepFunc). Nothing here
 // prints or exits; errors read "peers: …".
 //
 // Hosts: NewServer (n2n serve) listens on TCP and QUIC and runs the DHT;
@@ -102,6 +103,7 @@
 //   - memstore.go: MemStore, a Store in memory.
 //   - card.go: contact cards; the home's bootstrap nodes.
 //   - contacts.go: Contacts, names for agents, in a Store.
+//   - steps.go: WithStepFunc, the steps of resolution as they begin.
 //   - resolve.go: Connect and Resolve (DESIGN §7).
 //   - stream.go: /n2n/1.0.0 streams.
 //

@@ -89,6 +89,7 @@ func (n *Node) resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook
 			errs = append(errs, err)
 		}
 		if len(addrs) > 0 {
+			stepBegins(ctx, SourceAddrBook)
 			err := n.dial(ctx, pid, addrs)
 			if err == nil {
 				n.remember(book, agent, pid, SourceAddrBook)
@@ -98,6 +99,7 @@ func (n *Node) resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook
 		}
 	}
 
+	stepBegins(ctx, SourceDHT)
 	d, err := n.routing(ctx)
 	if err != nil {
 		return nil, SourceNone, stepErrors(append(errs, fmt.Errorf("dht: %w", err)))

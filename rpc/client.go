@@ -32,6 +32,9 @@ type Client struct {
 	// an agent reachable only through a relay waits a few seconds for a
 	// direct connection, then fails with a RelayError. Set before use.
 	DirectOnly bool
+	// Progress, when set, is told as a request enters each Phase (from the
+	// goroutine making it; it must return quickly). Set before use.
+	Progress func(Phase)
 }
 
 // Client returns a client of the endpoint with these timeouts: dialTimeout
@@ -122,6 +125,9 @@ func (c *Client) Go(ctx context.Context, to keys.PublicKey, req *Request) *Call 
 		if !sent && !fresh {
 			continue // the kept session had ended: nothing was sent, dial again
 		}
+		if err == nil {
+			c.progress(PhaseWaiting)
+		}
 		call.session, call.answer, call.err = cs, answer, c.relayCut(to, cs, err)
 		return call
 	}
@@ -197,10 +203,14 @@ func (c *Client) dial(ctx context.Context, to keys.PublicKey, deadline time.Time
 	e := c.endpoint
 	dctx, cancel := context.WithTimeout(ctx, c.dialTimeout)
 	defer cancel()
+	if c.Progress != nil {
+		dctx = peers.WithStepFunc(dctx, func(src peers.Source) { c.progress(phaseOf(src)) })
+	}
 	src, err := e.Node.Connect(dctx, to, e.Book)
 	if err != nil {
 		return nil, src, err
 	}
+	c.progress(PhaseHandshake)
 	var refused error // the last refusal
 	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
 		cs, err := c.handshake(dctx, to, deadline)

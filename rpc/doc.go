@@ -50,6 +50,9 @@
 // fails alone; a caller ends a session only when its agent shows no sign of
 // life (nothing received, not even the answer to a ping).
 //
+// A caller that shows progress learns the Phase of its requests as they
+// enter it (Client.Progress: resolution, handshake, waiting for the reply).
+//
 // Nothing here prints or exits, and rpc knows nothing of capabilities, the
 // chain or handlers: the Dispatcher does. Endpoint and Client are safe for
 // concurrent use.
