@@ -98,6 +98,7 @@
 //   - relay.go: public nodes, AutoRelay, announced addresses, the NAT guess.
 //   - punch.go: hole punching and its retries.
 //   - host.go: NewServer and NewClient, the server's resource manager.
+//   - portfree.go: CheckPortsFree, before a server listens.
 //   - record.go: the agent record and its DHT validator.
 //   - addrbook.go: the address book and its Store.
 //   - memstore.go: MemStore, a Store in memory.
