@@ -35,7 +35,7 @@ func (d *Daemon) receive(ctx context.Context, in *rpc.Incoming) rpc.Response {
 		if ok, err := d.accepts(d.Policy.Messages, in.Caller); err != nil {
 			return d.storeFailed("message", err)
 		} else if !ok {
-			return rpc.Response{Status: rpc.StatusUnauthorized, Error: strangersRefused[d.Policy.Messages]}
+			return d.refuseMessage(in, rpc.Response{Status: rpc.StatusUnauthorized, Error: strangersRefused[d.Policy.Messages]})
 		}
 	}
 	if d.Functions.Has("receive") {
@@ -43,10 +43,17 @@ func (d *Daemon) receive(ctx context.Context, in *rpc.Incoming) rpc.Response {
 		if self {
 			access = "author"
 		}
+		start := time.Now()
+		var resp rpc.Response
 		if err := in.WaitTurn(ctx); err != nil {
-			return rpc.Response{Status: rpc.StatusTimeout, Error: "deadline passed while earlier messages ran"}
+			resp = rpc.Response{Status: rpc.StatusTimeout, Error: "deadline passed while earlier messages ran"}
+		} else {
+			resp = d.Functions.Run(ctx, &Invocation{Function: "receive", Caller: in.Caller, Access: access, Payload: in.Request.Payload})
 		}
-		return d.Functions.Run(ctx, &Invocation{Function: "receive", Caller: in.Caller, Access: access, Payload: in.Request.Payload})
+		// A message the receive function answers is not audited (it is no
+		// call), but serve shows it as one.
+		d.publishCall(start, &AuditRecord{Time: start.UnixMicro(), Caller: in.Caller, Function: "receive", Access: access}, resp)
+		return resp
 	}
 	box := d.Inbox()
 	if err := box.use.load(box); err != nil {
@@ -54,7 +61,7 @@ func (d *Daemon) receive(ctx context.Context, in *rpc.Incoming) rpc.Response {
 	}
 	size := int64(len(in.Request.Payload))
 	if !box.use.reserve(d.Quotas, in.Caller, size) {
-		return rpc.Response{Status: rpc.StatusOverQuota, Error: "inbox is full (for you)"}
+		return d.refuseMessage(in, rpc.Response{Status: rpc.StatusOverQuota, Error: "inbox is full (for you)"})
 	}
 	now := in.Arrived
 	m := &Message{Time: now.UnixMicro(), From: in.Caller, Body: in.Request.Payload}
@@ -66,6 +73,13 @@ func (d *Daemon) receive(ctx context.Context, in *rpc.Incoming) rpc.Response {
 	d.Events.Publish(Event{Time: now, Kind: "message", From: in.Caller, Message: m})
 	d.receiptOnce.Do(func() { d.receipt = []byte(fmt.Sprintf("delivered to %s\n", d.ID().Public())) })
 	return rpc.Response{Status: rpc.StatusOK, Payload: d.receipt}
+}
+
+// refuseMessage publishes a "refused_message" event (its status and what
+// the sender is told) and returns resp, the refusal.
+func (d *Daemon) refuseMessage(in *rpc.Incoming, resp rpc.Response) rpc.Response {
+	d.Events.Publish(Event{Time: in.Arrived, Kind: "refused_message", From: in.Caller, Fields: []string{string(resp.Status), resp.Error}})
+	return resp
 }
 
 // strangersRefused is what a sender outside Policy.Messages is told.
@@ -97,8 +111,7 @@ func (d *Daemon) call(ctx context.Context, in *rpc.Incoming) rpc.Response {
 	if !rec.InvalidFunction {
 		resp = d.authorizeAndRun(ctx, in, rec)
 	}
-	rec.Outcome = resp.Status
-	rec.Duration = time.Since(start).Microseconds()
+	d.publishCall(start, rec, resp)
 	// The record is written while the reply goes out: a synced write costs
 	// ~2 ms here, which the caller need not wait for. Audit.List and Wait
 	// wait for it.
@@ -120,6 +133,18 @@ func (d *Daemon) call(ctx context.Context, in *rpc.Incoming) rpc.Response {
 // badFunctionResponse answers a call of a name that no function can have
 // (it is not checked against the grants: the rule is public).
 var badFunctionResponse = rpc.Response{Status: rpc.StatusBadRequest, Error: "not a valid function name"}
+
+// publishCall completes rec with the outcome of the call that began at
+// start, and publishes it as a "call" event.
+func (d *Daemon) publishCall(start time.Time, rec *AuditRecord, resp rpc.Response) {
+	rec.Outcome = resp.Status
+	rec.Duration = time.Since(start).Microseconds()
+	ev := Event{Time: start, Kind: "call", From: rec.Caller, Call: rec}
+	if resp.Status != rpc.StatusOK {
+		ev.Fields = []string{resp.Error}
+	}
+	d.Events.Publish(ev)
+}
 
 // unauthorizedResponse is all a refused caller learns: not which grants
 // exist, nor whether the function does.

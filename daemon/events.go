@@ -7,13 +7,19 @@ import (
 	"github.com/n2n-dev/n2n/keys"
 )
 
-// Event is something the daemon reports: a message received, a claim stored.
+// Event is something the daemon reports: a message received or refused, a
+// claim stored or pending, a call answered (allowed or refused, ok or
+// failed).
 type Event struct {
 	Time    time.Time
-	Kind    string // "message", "claim", …
+	Kind    string // "message", "claim", "call", …
 	From    keys.PublicKey
-	Message *Message
-	Fields  []string // what the event says besides (a claim: its ID, functions and tag)
+	Message *Message     // of a "message"
+	Call    *AuditRecord // of a "call": as the audit log has it
+	// Fields is what the event says besides: a claim's ID, functions and
+	// tag; a refused message's status and what its sender was told; a call
+	// that did not work, what its caller was told.
+	Fields []string
 }
 
 // Events fans events out to subscribers (serve's output, inbox --follow).
