@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,7 +40,8 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer, exitin
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: output.IsTerminal(stdout), stdinTTY: output.IsTerminal(stdin), exiting: exiting}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, terminal: output.TerminalOf(stdout, stderr),
+		stdinTTY: output.IsTerminal(stdin), exiting: exiting}
 	e.cwd, _ = os.Getwd()
 	return e.run(ctx, args)
 }
@@ -64,7 +66,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 		return code // the user knows: no message
 	}
 	if e.io == nil { // flags were never parsed: plain diagnostics
-		e.io, _ = output.New(e.stdin, e.stdout, e.stderr, false, "never")
+		e.io, _ = output.NewTTY(e.stdin, e.stdout, e.stderr, e.terminal, false, "never")
 		e.debug = e.daemon == nil && debugFromEnv()
 	}
 	var detail string
@@ -83,11 +85,13 @@ var errAnswered = errors.New("answered")
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	stdoutTTY      bool
-	stdinTTY       bool
-	io             *output.IO
-	args           []string // the command line, global flags first
-	cwd            string   // of the invoking shell
+	// terminal describes stdout and stderr (and, for a forwarded command,
+	// the environment the client sent): what output depends on.
+	terminal output.Terminal
+	stdinTTY bool
+	io       *output.IO
+	args     []string // the command line, global flags first
+	cwd      string   // of the invoking shell
 
 	// exiting: the process exits as soon as the command returns, so what
 	// only reading opened (a read-only home, the one-shot client host) is
@@ -108,7 +112,9 @@ type env struct {
 	noDaemon    bool
 	directOnly  bool
 	passFile    string
-	debug       bool // --debug, N2N_DEBUG: errors with their whole chain
+	debug       bool                     // --debug, N2N_DEBUG: errors with their whole chain
+	homeChecked bool                     // warnOpenHome has looked at the home
+	progress    atomic.Pointer[progress] // of the request under way (beginProgress)
 }
 
 func envOf(c *cli.Context) *env { return c.App.Metadata["env"].(*env) }
@@ -203,7 +209,7 @@ func (e *env) setup(c *cli.Context) error {
 	// A forwarded command has --debug in its arguments when the client's
 	// environment asked for it (maybeForward); the daemon's own does not count.
 	e.debug = c.Bool("debug") || e.daemon == nil && debugFromEnv()
-	if e.io, err = output.NewTTY(e.stdin, e.stdout, e.stderr, e.stdoutTTY, c.Bool("json"), c.String("color")); err != nil {
+	if e.io, err = output.NewTTY(e.stdin, e.stdout, e.stderr, e.terminal, c.Bool("json"), c.String("color")); err != nil {
 		return usagef("%v", err)
 	}
 	switch {

@@ -68,5 +68,8 @@ func runAudit(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if len(rows) == 0 {
+		e.io.Empty("no incoming calls recorded")
+	}
 	return e.io.Table([]string{"TIME", "CALLER", "FUNCTION", "ACCESS", "GRANT", "OUTCOME", "MS"}, rows, objs)
 }

@@ -17,6 +17,7 @@ type callOptions struct {
 	secretFile string
 	function   string
 	payload    string // "-" reads stdin
+	file       string // the payload is this file's content
 }
 
 func callCommand() *cli.Command {
@@ -28,17 +29,23 @@ func callCommand() *cli.Command {
 			"author grant) or by the grantor of --claim, presenting the claim's secret. With\n" +
 			"--to and no --claim, a claim from that agent covering FUNCTION is used if there\n" +
 			"is one. --secret-file reads a ticket from a file instead (never from argv).\n" +
-			"PAYLOAD (or stdin with -, or stdin when PAYLOAD is left out and stdin is not a\n" +
-			"terminal) goes to the function's stdin; its stdout is printed.",
+			"PAYLOAD goes to the function's stdin as it is written: 'draft.md' is those eight\n" +
+			"characters. --file F sends the content of file F instead, - sends stdin, and so\n" +
+			"does leaving PAYLOAD out when stdin is not a terminal (up to 16 MiB each). The\n" +
+			"function's stdout is printed.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "the callee `AGENT`, or self"},
 			&cli.StringFlag{Name: "claim", Usage: "use claim `ID` (a unique prefix will do): its grantor and secret"},
 			&cli.StringFlag{Name: "secret-file", Usage: "present the ticket in `FILE`"},
+			&cli.StringFlag{Name: "file", Usage: "send the content of `FILE` as the payload"},
 		},
 		Action: func(c *cli.Context) error {
 			o := callOptions{to: c.String("to"), claim: c.String("claim"), secretFile: c.String("secret-file"),
-				function: c.Args().Get(0), payload: c.Args().Get(1)}
-			if c.NArg() == 1 && !envOf(c).stdinTTY {
+				function: c.Args().Get(0), payload: c.Args().Get(1), file: c.String("file")}
+			switch {
+			case o.file != "" && c.NArg() > 1:
+				return usagef("--file and a PAYLOAD argument both give the payload: choose one")
+			case c.NArg() == 1 && o.file == "" && !envOf(c).stdinTTY:
 				o.payload = "-" // n2n call … publish_post < draft.md
 			}
 			if o.to == "" && o.claim == "" && o.secretFile == "" {
@@ -66,10 +73,20 @@ func runCall(ctx context.Context, e *env, o callOptions) error {
 		}
 	}
 	var payload []byte
-	switch o.payload {
-	case "-":
+	switch {
+	case o.file != "":
+		f, err := os.Open(e.path(o.file))
+		if err != nil {
+			return usagef("--file: %v", err)
+		}
+		payload, err = readLimited(f, o.file, rpc.MaxPayload)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	case o.payload == "-":
 		var err error
-		if payload, err = readLimited(e.stdin, rpc.MaxPayload); err != nil {
+		if payload, err = readLimited(e.stdin, "stdin", rpc.MaxPayload); err != nil {
 			return err
 		}
 	default:

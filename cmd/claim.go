@@ -51,7 +51,7 @@ func claimCommand() *cli.Command {
 
 func runClaimAdd(ctx context.Context, e *env, text, tag string, setTag bool) error {
 	if text == "-" {
-		b, err := readLimited(e.stdin, 64<<10)
+		b, err := readLimited(e.stdin, "stdin", 64<<10)
 		if err != nil {
 			return err
 		}

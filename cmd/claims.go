@@ -53,6 +53,9 @@ func runClaims(ctx context.Context, e *env) error {
 		objs = append(objs, map[string]any{"claim_id": ci.ID.ActionString(), "grantor": ci.Grantor.String(),
 			"functions": ci.Functions, "access": string(ci.Access), "tag": ci.Tag, "added": output.TimeText(ci.Time)})
 	}
+	if len(rows) == 0 {
+		e.io.Empty("no claims ('n2n claim add' stores a ticket someone gave you)")
+	}
 	return e.io.Table([]string{"CLAIM", "GRANTOR", "FUNCTIONS", "ACCESS", "TAG", "ADDED"}, rows, objs)
 }
 

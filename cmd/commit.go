@@ -41,7 +41,7 @@ func runCommit(ctx context.Context, e *env, o commitOptions) error {
 	data := []byte(o.data)
 	if o.data == "-" {
 		var err error
-		if data, err = readLimited(e.stdin, maxPayload); err != nil {
+		if data, err = readLimited(e.stdin, "stdin", maxPayload); err != nil {
 			return err
 		}
 	}
@@ -58,14 +58,15 @@ func runCommit(ctx context.Context, e *env, o commitOptions) error {
 		[]string{"action", "entry"}, []string{r.Hash.ActionString(), r.EntryHash.EntryString()})
 }
 
-// readLimited reads all of r, refusing more than limit bytes (exit 3).
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
+// readLimited reads all of r (named what, for errors), refusing more than
+// limit bytes (exit 3).
+func readLimited(r io.Reader, what string, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading stdin: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, usagef("input is over the %s limit", sizeText(limit))
+		return nil, usagef("%s is over the %s limit", what, sizeText(limit))
 	}
 	return b, nil
 }

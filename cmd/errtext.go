@@ -137,18 +137,22 @@ const remoteMax = 200
 
 // remoteText is the last non-empty line of a text another agent sent, cut
 // at remoteMax characters and escaped (output.Escape).
-func remoteText(s string) string {
+func remoteText(s string) string { return output.Escape(lastLine(s)) }
+
+// lastLine is the last non-empty line of s, cut at remoteMax characters
+// (with "…"), not escaped.
+func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	line := strings.TrimSpace(lines[len(lines)-1])
 	if utf8.RuneCountInString(line) <= remoteMax {
-		return output.Escape(line)
+		return line
 	}
 	n := 0
 	for i := range line {
 		if n == remoteMax {
-			return output.Escape(line[:i]) + "…"
+			return line[:i] + "…"
 		}
 		n++
 	}
-	return output.Escape(line)
+	return line
 }

@@ -158,6 +158,8 @@ func classifyBase(err error) (int, string) {
 		return exitTimeout, "raise --timeout if the callee needs longer"
 	case errors.Is(err, peers.ErrUnreachable):
 		return exitUnreachable, "check the agent ID, --bootstrap, or add an address with 'n2n peers add'"
+	case errors.Is(err, peers.ErrPortInUse):
+		return exitError, "another n2n daemon or another program holds it ('ss -ltnup' names it): stop that, or choose another port"
 	case errors.Is(err, peers.ErrBadAddress):
 		return exitUsage, ""
 	case errors.Is(err, caps.ErrRevoked):

@@ -10,6 +10,7 @@ import (
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/daemon"
 	"github.com/n2n-dev/n2n/localsock"
+	"github.com/n2n-dev/n2n/output"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,7 +25,12 @@ var local = map[string]bool{
 	"": true, "serve": true, "init": true, "version": true, "completion": true, "help": true, "h": true,
 }
 
-// forwarded carries the exit status of a command the daemon ran.
+// forwardedEnv are the variables of the client's environment that a
+// forwarded command reads in its place (output.Terminal.Getenv).
+var forwardedEnv = []string{"NO_COLOR", "TERM"}
+
+// forwarded carries the exit status of a command that another n2n process
+// ran and reported itself (the daemon, or the child of serve --detach).
 type forwarded struct{ code int }
 
 func (f *forwarded) Error() string { return "forwarded" }
@@ -43,15 +49,20 @@ func (e *env) maybeForward(c *cli.Context) error {
 	if e.debug && !c.Bool("debug") { // N2N_DEBUG: the daemon does not see this environment
 		args = append([]string{args[0], "--debug"}, args[1:]...)
 	}
-	req := &localsock.Request{Args: args, Cwd: e.cwd, StdoutTTY: e.stdoutTTY, StdinTTY: e.stdinTTY, Env: map[string]string{}}
-	for _, k := range []string{"NO_COLOR", "TERM"} {
+	t := e.terminal
+	req := &localsock.Request{Args: localsock.Bytes(args), Cwd: []byte(e.cwd), Env: map[string][]byte{},
+		StdoutTTY: t.Stdout, StderrTTY: t.Stderr, StdinTTY: e.stdinTTY, Width: t.Width}
+	for _, k := range forwardedEnv {
 		if v, ok := os.LookupEnv(k); ok {
-			req.Env[k] = v
+			req.Env[k] = []byte(v)
 		}
 	}
 	code, err := localsock.Forward(c.Context, e.socket(), req, e.stdin, e.stdout, e.stderr)
 	if errors.Is(err, localsock.ErrNoDaemon) {
 		return nil // a stale socket: the one-shot path
+	}
+	if err != nil && c.Context.Err() == nil {
+		return withHint(err, exitError, "if the daemon runs another version of n2n, restart it: 'n2n stop', then 'n2n serve --detach'")
 	}
 	if err != nil {
 		return err
@@ -69,8 +80,10 @@ func (e *env) maybeForward(c *cli.Context) error {
 // the daemon's home and node.
 func runForwarded(d *daemon.Daemon, home string, stop func()) localsock.Runner {
 	return func(ctx context.Context, req *localsock.Request, stdin io.Reader, stdout, stderr io.Writer) int {
-		e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutTTY: req.StdoutTTY, stdinTTY: req.StdinTTY,
-			cwd: req.Cwd, daemon: d, home: home, stopDaemon: stop}
-		return e.run(ctx, req.Args)
+		getenv := func(k string) string { return string(req.Env[k]) }
+		e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdinTTY: req.StdinTTY,
+			terminal: output.Terminal{Stdout: req.StdoutTTY, Stderr: req.StderrTTY, Width: req.Width, Getenv: getenv},
+			cwd:      string(req.Cwd), daemon: d, home: home, stopDaemon: stop}
+		return e.run(ctx, localsock.Strings(req.Args))
 	}
 }

@@ -116,9 +116,12 @@ func runGrant(ctx context.Context, e *env, o grantOptions) error {
 			switch {
 			case err != nil:
 				failed = append(failed, fmt.Errorf("delivering to %s: %w", a, err))
+				continue
 			case string(resp.Payload) == daemon.ClaimPendingReply:
 				e.io.Info("n2n: %s keeps the claim pending until its owner accepts it (n2n claim accept)", a)
+				continue
 			}
+			e.io.Confirm("delivered the claim to %s", a)
 		}
 		if len(failed) == 0 {
 			ticket = "" // delivered: it need not be shown

@@ -70,5 +70,12 @@ func runGrants(ctx context.Context, e *env, all, showSecrets bool) error {
 		rows = append(rows, row)
 		objs = append(objs, j)
 	}
+	if len(rows) == 0 {
+		if all {
+			e.io.Empty("no grants")
+		} else {
+			e.io.Empty("no live grants ('n2n grants --all' shows revoked ones too)")
+		}
+	}
 	return e.io.Table(header, rows, objs)
 }

@@ -54,17 +54,25 @@ func runInbox(ctx context.Context, e *env, follow, clear bool) error {
 	var last int64
 	var printed [][]byte
 	now := time.Now()
+	n := 0
 	err = box.List(func(m *daemon.Message) error {
 		last = m.Time
 		printed = append(printed, m.Key)
+		n++
 		return e.printMessage(m, now)
 	})
 	if err == nil && clear && len(printed) > 0 {
 		err = box.Remove(printed)
 	}
 	done()
-	if err != nil || !follow {
+	if err != nil {
 		return err
+	}
+	if n == 0 && !follow {
+		e.io.Empty("no messages")
+	}
+	if !follow {
+		return nil
 	}
 	for {
 		select {
@@ -92,6 +100,10 @@ func (e *env) printMessage(m *daemon.Message, now time.Time) error {
 		}
 		return e.io.JSONLine(v)
 	}
-	e.io.Row(e.io.Time(t, now), m.From.String(), string(m.Body))
+	from := m.From.String()
+	if e.io.Mode == output.Human {
+		from = short(from)
+	}
+	e.io.Row(e.io.Time(t, now), from, string(m.Body))
 	return nil
 }

@@ -37,6 +37,22 @@ func runInit(ctx context.Context, e *env, o initOptions) error {
 	if chain.Exists(e.home) {
 		return fmt.Errorf("%s already holds an identity: %w", e.home, chain.ErrExists)
 	}
+	if err := e.homeWritable(); err != nil {
+		return err
+	}
+	var pass []byte
+	if !o.noPassphrase { // asked first: Ctrl-C at the prompt leaves nothing behind
+		var err error
+		pass, err = e.passphrase(ctx, true)
+		if errors.Is(err, errNoPassphrase) {
+			return withHint(errors.New("no passphrase for the new home"), exitAuth,
+				"set N2N_PASSPHRASE or --passphrase-file, run on a terminal, or use --no-passphrase for an unencrypted home")
+		}
+		if err != nil {
+			return err
+		}
+		defer clear(pass)
+	}
 	if err := os.MkdirAll(e.home, 0o700); err != nil {
 		return err
 	}
@@ -45,20 +61,11 @@ func runInit(ctx context.Context, e *env, o initOptions) error {
 	}
 	var key []byte
 	if !o.noPassphrase {
-		pass, err := e.passphrase(true)
-		if errors.Is(err, errNoPassphrase) {
-			return withHint(errors.New("no passphrase for the new home"), exitAuth,
-				"set N2N_PASSPHRASE or --passphrase-file, run on a terminal, or use --no-passphrase for an unencrypted home")
-		}
-		if err != nil {
-			return err
-		}
 		kdf, err := keys.NewKDF()
 		if err != nil {
 			return err
 		}
 		key = kdf.Key(pass)
-		clear(pass)
 		defer clear(key)
 		text, _ := kdf.MarshalText()
 		// A leftover from an init that failed before its store was made.
@@ -80,8 +87,18 @@ func runInit(ctx context.Context, e *env, o initOptions) error {
 	}
 	defer c.Close()
 	pub := id.Public()
-	return e.io.Record(map[string]any{"agent_id": pub.String(), "peer_id": pub.PeerID()},
-		[]string{"agent"}, []string{pub.String()})
+	if err := e.io.Record(map[string]any{"agent_id": pub.String(), "peer_id": pub.PeerID()},
+		[]string{"agent"}, []string{pub.String()}); err != nil {
+		return err
+	}
+	how := "encrypted with your passphrase"
+	if key == nil {
+		how = "not encrypted"
+	}
+	e.io.Confirm("created the home %s (%s)", e.home, how)
+	e.io.Confirm("next: 'n2n serve --detach' to answer other agents, then give them your agent ID (above);")
+	e.io.Confirm("      'n2n grant' lets them call your functions, 'n2n help' lists the rest")
+	return nil
 }
 
 // writeExclusive creates a new 0600 file (never overwriting) and syncs it.

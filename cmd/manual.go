@@ -186,7 +186,7 @@ var jsonFields = []struct {
 	{"chain log, chain export", []string{"seq", "hash", "prev", "timestamp", "author", "type", "entry_type", "entry_hash", "target", "signature"}},
 	{"chain show", []string{"seq", "hash", "prev", "timestamp", "author", "type", "entry_type", "entry_hash", "target", "signature", "entry?", "entry_encoding?"}},
 	{"chain verify", []string{"ok", "actions", "head"}},
-	{"serve", []string{"type", "time", "from", "message?", "encoding?", "text?"}},
+	{"serve", []string{"type", "time", "from", "message?", "encoding?", "text?", "function?", "access?", "grant_id?", "outcome?", "duration_ms?", "error?", "invalid_function_bytes?"}},
 	{"contacts", []string{"name", "agent_id", "added"}},
 	{"status", []string{"agent_id", "pid", "addrs", "peers", "dht_peers", "sessions", "request_bytes"}},
 	{"send, call", []string{"status", "reply", "encoding?"}},

@@ -31,8 +31,10 @@ type netHome struct {
 // book learns meanwhile is kept in memory and written when done is called.
 func (e *env) connect(ctx context.Context, write bool) (*netHome, error) {
 	if d := e.daemon; d != nil {
+		e.warnOpenHome()
 		client := d.Client(e.dialTimeout, e.timeout)
 		client.DirectOnly = e.directOnly
+		client.Progress = e.showPhase
 		return &netHome{chain: d.Chain, node: d.Node, client: client, book: d.Book(), done: func() {}}, nil
 	}
 	c, done, err := e.openHome(ctx, !write)
@@ -54,6 +56,7 @@ func (e *env) connect(ctx context.Context, write bool) (*netHome, error) {
 	ep := &rpc.Endpoint{ID: c.Identity(), Node: node, Book: book}
 	client := ep.Client(e.dialTimeout, e.timeout)
 	client.DirectOnly = e.directOnly
+	client.Progress = e.showPhase
 	return &netHome{chain: c, node: node, client: client, book: book, done: func() {
 		learnt := pending != nil && len(pending.sets) > 0
 		if e.exiting && !write && !learnt {
@@ -120,6 +123,7 @@ func (w *writeBack) Set(k, v []byte) error {
 // statuses come back as errors that map to exit statuses. A request to this
 // agent itself is answered by the daemon, when it runs the command.
 func (e *env) request(ctx context.Context, h *netHome, to keys.PublicKey, req *rpc.Request) (rpc.Response, error) {
+	defer e.beginProgress(to)()
 	return e.start(ctx, h, to, req)()
 }
 
@@ -133,6 +137,7 @@ func (e *env) start(ctx context.Context, h *netHome, to keys.PublicKey, req *rpc
 			return func() (rpc.Response, error) { return rpc.Response{}, err }
 		}
 		req.SetTimeout(e.timeout)
+		e.showPhase(rpc.PhaseWaiting)
 		cctx, cancel := context.WithTimeout(ctx, req.TimeoutDuration())
 		defer cancel()
 		resp := e.daemon.Dispatch(cctx, rpc.NewIncoming(to, *req))

@@ -24,7 +24,7 @@ func TestPathWords(t *testing.T) {
 		{true, direct, "direct"},
 		{true, relayed, "relayed by 12D3KooWRelay"},
 	} {
-		io, err := output.NewTTY(nil, &bytes.Buffer{}, &bytes.Buffer{}, c.tty, false, "never")
+		io, err := output.NewTTY(nil, &bytes.Buffer{}, &bytes.Buffer{}, output.Terminal{Stdout: c.tty}, false, "never")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,12 +63,19 @@ func runPeersList(ctx context.Context, e *env) error {
 		if !en.LastOK.IsZero() {
 			last = e.io.Time(en.LastOK, now)
 		}
-		rows = append(rows, []string{en.Agent.String(), strings.Join(addrs, ","), last, e.io.Time(en.Expires, now)})
+		agent := en.Agent.String()
+		if e.io.Mode == output.Human {
+			agent = short(agent)
+		}
+		rows = append(rows, []string{agent, strings.Join(addrs, ","), last, e.io.Time(en.Expires, now)})
 		var lastOK any // null: no connection has worked yet
 		if !en.LastOK.IsZero() {
 			lastOK = output.TimeText(en.LastOK)
 		}
 		objs = append(objs, map[string]any{"agent_id": en.Agent.String(), "addrs": addrs, "last_ok": lastOK, "expires": output.TimeText(en.Expires)})
+	}
+	if len(rows) == 0 {
+		e.io.Empty("the address book is empty ('n2n peers add' adds an address)")
 	}
 	return e.io.Table([]string{"AGENT", "ADDRESSES", "LAST OK", "EXPIRES"}, rows, objs)
 }
@@ -97,6 +104,7 @@ func runPeersAdd(ctx context.Context, e *env, agent, addr string) error {
 	if other != nil {
 		e.io.Warn("%s names another agent (%s); connections there are authenticated as %s, so another agent answering fails", addr, other, to)
 	}
+	e.io.Confirm("added %s for %s to the address book (kept %d days)", addr, short(to.String()), manualTTL/(24*time.Hour))
 	return nil
 }
 

@@ -47,8 +47,10 @@ func runPing(ctx context.Context, e *env, agent string, count int) error {
 	}
 	for i := 1; i <= count; i++ {
 		start := time.Now()
+		end := e.beginProgress(to)
 		call := h.client.Go(ctx, to, &rpc.Request{Kind: rpc.KindPing})
 		resp, src, err := call.Wait()
+		end()
 		if err == nil {
 			err = resp.Err()
 		}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 
+	"github.com/n2n-dev/n2n/peers"
+	"github.com/n2n-dev/n2n/rpc"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -39,7 +42,15 @@ func runResolve(ctx context.Context, e *env, agent string) error {
 	// Bounded like the resolution before a request (rpc.Client).
 	rctx, cancel := context.WithTimeout(ctx, e.dialTimeout)
 	defer cancel()
-	addrs, src, err := h.node.Resolve(rctx, to, h.book)
+	end := e.beginProgress(to)
+	addrs, src, err := h.node.Resolve(peers.WithStepFunc(rctx, func(src peers.Source) {
+		if src == peers.SourceDHT {
+			e.showPhase(rpc.PhaseResolving)
+		} else {
+			e.showPhase(rpc.PhaseDialling)
+		}
+	}), to, h.book)
+	end()
 	if err != nil {
 		return agentErr(to, err)
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"strings"
 
 	"github.com/n2n-dev/n2n/caps"
 	"github.com/urfave/cli/v2"
@@ -30,6 +31,9 @@ func runRevoke(ctx context.Context, e *env, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = caps.Revoke(c, gi.ID)
-	return err
+	if _, err = caps.Revoke(c, gi.ID); err != nil {
+		return err
+	}
+	e.io.Confirm("revoked grant %s (%s of %s)", gi.ID.ActionString(), gi.Access, strings.Join(gi.Functions, ","))
+	return nil
 }

@@ -65,7 +65,7 @@ func runSend(ctx context.Context, e *env, o sendOptions) error {
 	switch {
 	case o.lines:
 	case o.message == "-":
-		if payload, err = readLimited(e.stdin, rpc.MaxPayload); err != nil {
+		if payload, err = readLimited(e.stdin, "stdin", rpc.MaxPayload); err != nil {
 			return err
 		}
 	default:

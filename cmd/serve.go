@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/n2n-dev/n2n/chain"
 	"github.com/n2n-dev/n2n/daemon"
+	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/localsock"
 	"github.com/n2n-dev/n2n/output"
 	"github.com/n2n-dev/n2n/peers"
@@ -43,7 +46,10 @@ func serveCommand() *cli.Command {
 		Description: "Holds the home, listens for other agents (TCP and QUIC), joins the DHT and\n" +
 			"publishes this agent's record, runs function handlers under capability checks,\n" +
 			"and answers this home's other n2n commands on <home>/n2n.sock. Prints events\n" +
-			"(messages, claims) one per line. Stops on SIGINT, SIGTERM or 'n2n stop'.\n\n" +
+			"one per line: messages, claims, and calls, allowed or refused, with their outcome\n" +
+			"and time taken (a message the receive function answers shows as a call of\n" +
+			"receive). Refuses a --listen port that another daemon holds. Stops on SIGINT,\n" +
+			"SIGTERM or 'n2n stop'.\n\n" +
 			"Behind a NAT (it listens on private addresses only and a bootstrap node is\n" +
 			"outside its networks) the daemon reserves a slot with a relay at once (its\n" +
 			"bootstrap nodes first), publishes its circuit address, and when another agent\n" +
@@ -116,8 +122,14 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	if e.daemonAnswers() {
 		return withHint(fmt.Errorf("a daemon is already serving %s", e.home), exitError, "'n2n status' describes it, 'n2n stop' stops it")
 	}
+	if err := e.homeWritable(); err != nil {
+		return err
+	}
 	if o.detach {
 		return e.detach(ctx, o.addrFile)
+	}
+	if err := peers.CheckPortsFree(o.listen); err != nil {
+		return err
 	}
 	c, done, err := e.openHome(ctx, false)
 	if err != nil {
@@ -236,6 +248,8 @@ func (e *env) printEvent(ev daemon.Event) {
 			return
 		}
 		e.io.Row("message", output.TimeText(ev.Time), ev.From.String(), string(ev.Message.Body))
+	case ev.Kind == "call" && ev.Call != nil:
+		e.printCall(ev)
 	default:
 		if e.io.Mode == output.JSON {
 			e.io.JSONLine(map[string]any{"type": ev.Kind, "time": output.TimeText(ev.Time), "from": ev.From.String(), "text": strings.Join(ev.Fields, "\t")})
@@ -243,6 +257,37 @@ func (e *env) printEvent(ev daemon.Event) {
 		}
 		e.io.Row(append([]string{ev.Kind, output.TimeText(ev.Time), ev.From.String()}, ev.Fields...)...)
 	}
+}
+
+// printCall prints a call event: who called which function, the outcome,
+// how long it took and, when it did not work, the last line of the words
+// the caller got (fields escaped, output.Row: a caller chooses the name).
+func (e *env) printCall(ev daemon.Event) {
+	r := ev.Call
+	ms := float64(r.Duration) / 1000
+	grant := ""
+	if len(r.GrantID) == 32 {
+		grant = keys.Hash(r.GrantID).ActionString()
+	}
+	said := strings.Join(ev.Fields, "\n") // whole in JSON, its last line in a row
+	fn := r.Function
+	if r.InvalidFunction {
+		fn = fmt.Sprintf("(invalid name of %d bytes)", r.FunctionLen)
+	}
+	if e.io.Mode == output.JSON {
+		v := map[string]any{"type": "call", "time": output.TimeText(ev.Time), "from": ev.From.String(),
+			"function": r.Function, "access": r.Access, "grant_id": grant, "outcome": string(r.Outcome), "duration_ms": ms, "error": said}
+		if r.InvalidFunction {
+			v["invalid_function_bytes"] = r.FunctionLen
+		}
+		e.io.JSONLine(v)
+		return
+	}
+	fields := []string{"call", output.TimeText(ev.Time), ev.From.String(), fn, string(r.Outcome), strconv.FormatFloat(ms, 'f', 3, 64)}
+	if said != "" {
+		fields = append(fields, lastLine(said))
+	}
+	e.io.Row(fields...)
 }
 
 // daemonAnswers reports whether a daemon answers on the home's socket.
@@ -289,7 +334,7 @@ func (e *env) detach(ctx context.Context, addrFile string) error {
 	if e.passFile == "" && os.Getenv("N2N_PASSPHRASE") == "" && e.storeEncrypted() {
 		// Ask here, where there is a terminal; the child gets it in its
 		// environment (never argv).
-		pass, err := e.passphrase(false)
+		pass, err := e.passphrase(ctx, false)
 		if err != nil {
 			return err
 		}
@@ -300,6 +345,10 @@ func (e *env) detach(ctx context.Context, addrFile string) error {
 		addrFile = e.path(addrFile)
 		os.Remove(addrFile) // an old one must not pass for the new daemon's
 	}
+	logStart, err := logf.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
 	if err := child.Start(); err != nil {
 		return err
 	}
@@ -309,12 +358,7 @@ func (e *env) detach(ctx context.Context, addrFile string) error {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			tail, _ := os.ReadFile(logPath)
-			lines := strings.Split(strings.TrimSpace(string(tail)), "\n")
-			if len(lines) > 5 {
-				lines = lines[len(lines)-5:]
-			}
-			return fmt.Errorf("the daemon exited (%v): %s", err, strings.Join(lines, " / "))
+			return e.childExited(err, child.ProcessState.ExitCode(), logPath, logStart)
 		case <-ctx.Done():
 			child.Process.Signal(syscall.SIGTERM)
 			return ctx.Err()
@@ -329,6 +373,26 @@ func (e *env) detach(ctx context.Context, addrFile string) error {
 	child.Process.Signal(syscall.SIGTERM)
 	return errors.New("the daemon did not become ready before --timeout")
 }
+
+// childExited reports a detached daemon that exited before it was ready:
+// what it wrote (its diagnostics, as it would have printed them in the
+// foreground) and its exit status, as if it had run here.
+func (e *env) childExited(err error, code int, logPath string, logStart int64) error {
+	var said []byte
+	if f, ferr := os.Open(logPath); ferr == nil {
+		said, _ = io.ReadAll(io.NewSectionReader(f, logStart, maxChildDiagnostics))
+		f.Close()
+	}
+	if code <= 0 || len(said) == 0 { // a signal, or nothing said
+		return fmt.Errorf("the daemon exited before it was ready (%v); see %s", err, logPath)
+	}
+	e.io.Info("%s", strings.TrimRight(string(said), "\n"))
+	return &forwarded{code: code}
+}
+
+// maxChildDiagnostics bounds what childExited relays of a detached daemon's
+// log.
+const maxChildDiagnostics = 64 << 10
 
 func exists(path string) bool {
 	_, err := os.Stat(path)

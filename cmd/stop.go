@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"os"
 
 	"github.com/urfave/cli/v2"
 )
@@ -26,5 +27,6 @@ func runStop(ctx context.Context, e *env) error {
 		return withHint(errNoDaemon, exitError, "nothing to stop")
 	}
 	e.stopDaemon()
+	e.io.Confirm("stopped the daemon of %s (pid %d)", e.home, os.Getpid())
 	return nil
 }

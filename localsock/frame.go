@@ -27,15 +27,40 @@ const (
 	// maxFrame is the largest frame read: a chunk, or a header of up to
 	// this size.
 	maxFrame = maxChunk + 64<<10
+	// maxWidth bounds the terminal width a header may give.
+	maxWidth = 1 << 16
 )
 
-// Request is one command forwarded to the daemon.
+// Request is one command forwarded to the daemon, with what the command's
+// output depends on in the client's process: its directory, environment
+// and terminals. The command line, directory and environment values are
+// byte strings: an argument or a path need not be UTF-8 (CBOR text must).
 type Request struct {
-	Args      []string          `cbor:"1,keyasint"`
-	Cwd       string            `cbor:"2,keyasint"`
-	Env       map[string]string `cbor:"3,keyasint"`
+	Args      [][]byte          `cbor:"1,keyasint"`
+	Cwd       []byte            `cbor:"2,keyasint"`
+	Env       map[string][]byte `cbor:"3,keyasint"` // the variables the command reads (NO_COLOR, TERM)
 	StdoutTTY bool              `cbor:"4,keyasint"`
 	StdinTTY  bool              `cbor:"5,keyasint"`
+	StderrTTY bool              `cbor:"6,keyasint"`
+	Width     int               `cbor:"7,keyasint"` // columns of stdout's terminal (0: none or not known)
+}
+
+// Bytes is a command line as Request.Args carries it.
+func Bytes(args []string) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = []byte(a)
+	}
+	return out
+}
+
+// Strings is Request.Args as a command line (a Go string holds any bytes).
+func Strings(args [][]byte) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = string(a)
+	}
+	return out
 }
 
 // ErrBadFrame is wrapped by every failure to read what the other end sent.
@@ -74,6 +99,9 @@ func decodeHeader(b []byte) (*Request, error) {
 	}
 	if len(req.Args) == 0 {
 		return nil, fmt.Errorf("%w: header without a command", ErrBadFrame)
+	}
+	if req.Width < 0 || req.Width > maxWidth {
+		return nil, fmt.Errorf("%w: terminal width %d", ErrBadFrame, req.Width)
 	}
 	return &req, nil
 }

@@ -52,7 +52,9 @@ func TestForward(t *testing.T) {
 		fmt.Fprint(stderr, "to stderr")
 		return 42
 	})
-	req := &Request{Args: []string{"n2n", "send", "-"}, Cwd: "/somewhere", Env: map[string]string{"NO_COLOR": "1"}, StdoutTTY: true, StdinTTY: true}
+	// Arguments, directory and environment as bytes: none need be UTF-8.
+	req := &Request{Args: Bytes([]string{"n2n", "send", "-", "\xff\xfe"}), Cwd: []byte("/some\xc3where"),
+		Env: map[string][]byte{"NO_COLOR": []byte("1"), "TERM": []byte("\x80")}, StdoutTTY: true, StdinTTY: true, StderrTTY: true, Width: 132}
 	in := bytes.Repeat([]byte("0123456789abcdef"), (2*maxChunk+100)/16)
 	var stdout, stderr bytes.Buffer
 	code, err := Forward(context.Background(), sock, req, bytes.NewReader(in), &stdout, &stderr)
@@ -81,7 +83,7 @@ func TestStdinOnlyWhenRead(t *testing.T) {
 		return 0
 	})
 	var stdout bytes.Buffer
-	code, err := Forward(context.Background(), sock, &Request{Args: []string{"n2n", "id"}}, unread{t}, &stdout, io.Discard)
+	code, err := Forward(context.Background(), sock, &Request{Args: Bytes([]string{"n2n", "id"})}, unread{t}, &stdout, io.Discard)
 	if err != nil || code != 0 || stdout.String() != "no stdin needed" {
 		t.Fatalf("Forward = %d, %v, %q", code, err, stdout.String())
 	}
@@ -91,7 +93,7 @@ func TestStdinOnlyWhenRead(t *testing.T) {
 // daemon that died), is ErrNoDaemon, so the command runs one-shot.
 func TestNoDaemon(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Forward(context.Background(), filepath.Join(dir, "none.sock"), &Request{Args: []string{"n2n"}}, nil, io.Discard, io.Discard); !errors.Is(err, ErrNoDaemon) {
+	if _, err := Forward(context.Background(), filepath.Join(dir, "none.sock"), &Request{Args: Bytes([]string{"n2n"})}, nil, io.Discard, io.Discard); !errors.Is(err, ErrNoDaemon) {
 		t.Errorf("missing socket: %v", err)
 	}
 	stale := filepath.Join(dir, "stale.sock")
@@ -101,7 +103,7 @@ func TestNoDaemon(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
-	if _, err := Forward(context.Background(), stale, &Request{Args: []string{"n2n"}}, nil, io.Discard, io.Discard); !errors.Is(err, ErrNoDaemon) {
+	if _, err := Forward(context.Background(), stale, &Request{Args: Bytes([]string{"n2n"})}, nil, io.Discard, io.Discard); !errors.Is(err, ErrNoDaemon) {
 		t.Errorf("stale socket: %v", err)
 	}
 }
@@ -112,7 +114,9 @@ func TestBadHeaderRunsNothing(t *testing.T) {
 	var ran atomic.Bool
 	sock := serve(t, func(context.Context, *Request, io.Reader, io.Writer, io.Writer) int { ran.Store(true); return 0 })
 	for name, data := range map[string][]byte{
-		"no command":    detcbor.Marshal(&Request{Cwd: "/"}),
+		"no command":    detcbor.Marshal(&Request{Cwd: []byte("/")}),
+		"text args":     detcbor.Marshal(map[int][]string{1: {"n2n", "id"}}),
+		"bad width":     detcbor.Marshal(&Request{Args: Bytes([]string{"n2n"}), Width: -1}),
 		"not CBOR":      []byte("n2n id"),
 		"unknown field": {0xa1, 0x09, 0x01},
 	} {
@@ -133,7 +137,7 @@ func TestBadHeaderRunsNothing(t *testing.T) {
 
 func FuzzReadFrames(f *testing.F) {
 	var seed bytes.Buffer
-	writeFrame(&seed, frameHeader, detcbor.Marshal(&Request{Args: []string{"n2n", "id"}, Env: map[string]string{"TERM": "dumb"}}))
+	writeFrame(&seed, frameHeader, detcbor.Marshal(&Request{Args: Bytes([]string{"n2n", "id", "\xff"}), Env: map[string][]byte{"TERM": []byte("dumb")}, StderrTTY: true, Width: 80}))
 	writeFrame(&seed, frameStdin, []byte("abc"))
 	writeFrame(&seed, frameStdinEOF, nil)
 	f.Add(seed.Bytes())

@@ -33,34 +33,62 @@ type IO struct {
 	In       io.Reader
 	Out, Err io.Writer
 	Mode     Mode
-	// ErrTTY and Color describe stderr/stdout styling.
-	Color bool
+	// Color: stdout is styled. ErrTTY: stderr is a terminal, which gets
+	// feedback meant for a person (Status, Confirm, Empty). Width: the
+	// columns of stdout's terminal that tables fit (0: not known).
+	Color  bool
+	ErrTTY bool
+	Width  int
 
-	mu    sync.Mutex
-	style *lipgloss.Renderer
+	mu     sync.Mutex
+	style  *lipgloss.Renderer
+	status int // the width of the status line shown on Err, 0 for none
+}
+
+// Terminal says which of a command's streams are terminals, how wide
+// stdout's is, and what the environment asks of them. A command forwarded to
+// the daemon carries its client's.
+type Terminal struct {
+	Stdout, Stderr bool
+	Width          int
+	// Getenv reads NO_COLOR and TERM (nil: the process's own environment).
+	Getenv func(string) string
+}
+
+// TerminalOf describes the streams of this process.
+func TerminalOf(stdout, stderr any) Terminal {
+	t := Terminal{Stdout: IsTerminal(stdout), Stderr: IsTerminal(stderr)}
+	if f, ok := stdout.(*os.File); ok && t.Stdout {
+		t.Width, _, _ = term.GetSize(int(f.Fd()))
+	}
+	return t
 }
 
 // New decides the rendering from the streams, --json and --color
 // (auto|always|never); NO_COLOR turns colour off unless --color=always.
 func New(in io.Reader, out, errw io.Writer, jsonMode bool, color string) (*IO, error) {
-	return NewTTY(in, out, errw, IsTerminal(out), jsonMode, color)
+	return NewTTY(in, out, errw, TerminalOf(out, errw), jsonMode, color)
 }
 
 // NewTTY is New for streams that stand for a terminal elsewhere (a command
-// forwarded to the daemon): tty says whether stdout is one.
-func NewTTY(in io.Reader, out, errw io.Writer, tty, jsonMode bool, color string) (*IO, error) {
-	o := &IO{In: in, Out: out, Err: errw}
+// forwarded to the daemon): tty describes them.
+func NewTTY(in io.Reader, out, errw io.Writer, tty Terminal, jsonMode bool, color string) (*IO, error) {
+	o := &IO{In: in, Out: out, Err: errw, ErrTTY: tty.Stderr, Width: tty.Width}
 	switch {
 	case jsonMode:
 		o.Mode = JSON
-	case tty:
+	case tty.Stdout:
 		o.Mode = Human
 	default:
 		o.Mode = Plain
 	}
+	getenv := tty.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	switch color {
 	case "", "auto":
-		o.Color = tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+		o.Color = tty.Stdout && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
 	case "always":
 		o.Color = true
 	case "never":
@@ -87,6 +115,7 @@ func IsTerminal(s any) bool {
 func (o *IO) Println(a ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.clearStatus()
 	fmt.Fprintln(o.Out, a...)
 }
 
@@ -114,6 +143,7 @@ func (o *IO) Payload(p []byte) error {
 func (o *IO) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.clearStatus()
 	return o.Out.Write(p)
 }
 
@@ -129,11 +159,13 @@ func (o *IO) Buffer() (flush, end func() error) {
 	flush = func() error {
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		o.clearStatus()
 		return b.Flush()
 	}
 	end = func() error {
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		o.clearStatus()
 		o.Out = out
 		return b.Flush()
 	}
@@ -148,6 +180,7 @@ func (o *IO) JSONLine(v any) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.clearStatus()
 	_, err = fmt.Fprintf(o.Out, "%s\n", b)
 	return err
 }
@@ -176,6 +209,7 @@ func (o *IO) Record(obj any, labels []string, values []string) error {
 		}
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		o.clearStatus()
 		io.WriteString(o.Out, b.String())
 	}
 	return nil
@@ -203,6 +237,7 @@ func (o *IO) Table(header []string, rows [][]string, objs []any) error {
 	case Plain:
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		o.clearStatus()
 		for _, r := range rows {
 			fmt.Fprintln(o.Out, strings.Join(r, "\t"))
 		}
@@ -210,23 +245,28 @@ func (o *IO) Table(header []string, rows [][]string, objs []any) error {
 		if len(rows) == 0 {
 			return nil
 		}
+		header, rows = fit(header, rows, o.Width, cellPadding)
 		head := o.style.NewStyle().Bold(true).Foreground(lipgloss.Color("6"))
-		cell := o.style.NewStyle().PaddingRight(2)
+		cell := o.style.NewStyle().PaddingRight(cellPadding)
 		t := table.New().Headers(header...).Rows(rows...).
 			Border(lipgloss.HiddenBorder()).BorderTop(false).BorderBottom(false).
 			BorderLeft(false).BorderRight(false).BorderColumn(false).BorderHeader(false).
 			StyleFunc(func(row, col int) lipgloss.Style {
 				if row == table.HeaderRow {
-					return head.PaddingRight(2)
+					return head.PaddingRight(cellPadding)
 				}
 				return cell
 			})
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		o.clearStatus()
 		fmt.Fprintln(o.Out, t.Render())
 	}
 	return nil
 }
+
+// cellPadding is the space after each column of a terminal table.
+const cellPadding = 2
 
 // TimeFormat is the one form of times in JSON and tab-separated output:
 // RFC 3339 in UTC with microseconds (2026-12-02T06:41:07.123456Z), the
@@ -245,18 +285,25 @@ func (o *IO) Time(t time.Time, now time.Time) string {
 	return Relative(t, now)
 }
 
-// Relative is "just now", "5 minutes ago", "3 days ago".
+// Relative is how far t is from now in words, to the nearest unit: "just
+// now", "5 minutes ago", "3 days ago", "in 30 days"; a date beyond 60 days
+// either way.
 func Relative(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
+	d, suffix, prefix := now.Sub(t), " ago", ""
+	if d < 0 {
+		d, suffix, prefix = -d, "", "in "
+	}
+	if d < 30*time.Second {
 		return "just now"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 24*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	case d < 60*24*time.Hour:
-		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	for _, u := range []struct {
+		size  time.Duration
+		name  string
+		below int
+	}{{time.Minute, "minute", 60}, {time.Hour, "hour", 24}, {24 * time.Hour, "day", 60}} {
+		if n := int((d + u.size/2) / u.size); n < u.below {
+			return prefix + plural(n, u.name) + suffix
+		}
 	}
 	return t.Format("2006-01-02")
 }
@@ -288,6 +335,7 @@ func (o *IO) Error(code int, msg, hint, detail string) {
 	msg = oneLineText(msg)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.clearStatus()
 	if o.Mode == JSON {
 		v := map[string]any{"type": "error", "code": code, "message": msg}
 		if hint != "" {
@@ -331,6 +379,7 @@ func oneLineText(s string) string {
 func (o *IO) Warn(format string, a ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.clearStatus()
 	fmt.Fprintf(o.Err, "n2n: warning: "+format+"\n", a...)
 }
 
@@ -338,6 +387,7 @@ func (o *IO) Warn(format string, a ...any) {
 func (o *IO) Info(format string, a ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.clearStatus()
 	fmt.Fprintf(o.Err, format+"\n", a...)
 }
 

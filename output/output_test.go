@@ -140,7 +140,7 @@ func TestRenderersEscape(t *testing.T) {
 	}
 
 	var tty bytes.Buffer
-	h, err := NewTTY(strings.NewReader(""), &tty, &tty, true, false, "never")
+	h, err := NewTTY(strings.NewReader(""), &tty, &tty, Terminal{Stdout: true}, false, "never")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,18 @@ func TestMain(m *testing.M) {
 			keys.SetKDFCostForTests()
 			os.Exit(cmd.Main())
 		},
+		// n2n as a person runs it on a terminal that is its controlling
+		// terminal (tty -ctty gives it a pseudo-terminal as one): it
+		// keeps it. Anywhere else it refuses to run, as it could reach
+		// the developer's terminal.
+		"n2n-on-terminal": func() {
+			if sid, err := unix.Getsid(0); err != nil || sid != os.Getpid() {
+				fmt.Fprintln(os.Stderr, "testscripts: n2n-on-terminal runs only in a session of its own (tty -ctty)")
+				os.Exit(99)
+			}
+			keys.SetKDFCostForTests()
+			os.Exit(cmd.Main())
+		},
 	})
 }
 
@@ -98,6 +110,7 @@ func params(dir string) testscript.Params {
 			"secretof":   cmdSecretOf,
 			"topology":   cmdTopology,
 			"altergrant": cmdAlterGrant,
+			"tty":        cmdTTY,
 		},
 	}
 }

@@ -23,7 +23,7 @@ func main() {
 		os.Exit(3)
 	}
 	cwd, _ := os.Getwd()
-	req := &localsock.Request{Args: os.Args[2:], Cwd: cwd, Env: map[string]string{}}
+	req := &localsock.Request{Args: localsock.Bytes(os.Args[2:]), Cwd: []byte(cwd)}
 	code, err := localsock.Forward(context.Background(), os.Args[1], req, os.Stdin, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sockclient: error:", err)

@@ -70,7 +70,7 @@ func run(sock, addr, agent string) error {
 	return localsock.Serve(ctx, ln, func(ctx context.Context, req *localsock.Request, _ io.Reader, stdout, stderr io.Writer) int {
 		ctx, cancel := context.WithTimeout(ctx, floor.Timeout)
 		defer cancel()
-		reply, err := warm.Call(ctx, []byte(req.Args[len(req.Args)-1]))
+		reply, err := warm.Call(ctx, req.Args[len(req.Args)-1])
 		if err != nil {
 			fmt.Fprintln(stderr, "sockd:", err)
 			return 1
