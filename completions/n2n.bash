@@ -3,12 +3,12 @@ _n2n() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" path="" w i
   case "$prev" in
     --home) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return ;;
-    --passphrase-file|--addr-file|--secret-file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --passphrase-file|--addr-file|--secret-file|--file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$w" in
-      --home|--timeout|--dial-timeout|--bootstrap|--passphrase-file|--color|--type|--listen|--addr-file|--fn|--concurrency|--announce|--relay-data|--relay-duration|--relay-reservations|--accept-messages|--accept-claims|--inbox-max-size|--inbox-max-messages|--inbox-sender-max-size|--inbox-sender-max-messages|--audit-max-age|--audit-max-size|--count|-c|--assigned|--tag|--to|--claim|--secret-file) ((i++)) ;;
+      --home|--timeout|--dial-timeout|--bootstrap|--passphrase-file|--color|--type|--listen|--addr-file|--fn|--concurrency|--announce|--relay-data|--relay-duration|--relay-reservations|--accept-messages|--accept-claims|--inbox-max-size|--inbox-max-messages|--inbox-sender-max-size|--inbox-sender-max-messages|--audit-max-age|--audit-max-size|--count|-c|--assigned|--tag|--to|--claim|--secret-file|--file) ((i++)) ;;
       -*) ;;
       *) path="${path:+$path }$w" ;;
     esac
@@ -45,7 +45,7 @@ _n2n() {
     "stop"|"stop"\ *) words="--home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "send"|"send"\ *) words="--lines --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "ping"|"ping"\ *) words="--count -c --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
-    "call"|"call"\ *) words="--to --claim --secret-file --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
+    "call"|"call"\ *) words="--to --claim --secret-file --file --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "help"|"help"\ *) words="exit-codes init id commit chain serve stop status send inbox resolve ping peers contacts grant grants revoke claim claims call audit version completion help" ;;
     "id"|"id"\ *) words="--card --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;
     "") words="init id commit chain serve stop status send inbox resolve ping peers contacts grant grants revoke claim claims call audit version completion help --home --json --timeout --dial-timeout --bootstrap --no-daemon --direct-only --passphrase-file --color --debug --help -h --version" ;;

@@ -6,7 +6,7 @@ function __n2n_path
     for w in (commandline -opc)[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --home --timeout --dial-timeout --bootstrap --passphrase-file --color --type --listen --addr-file --fn --concurrency --announce --relay-data --relay-duration --relay-reservations --accept-messages --accept-claims --inbox-max-size --inbox-max-messages --inbox-sender-max-size --inbox-sender-max-messages --audit-max-age --audit-max-size --count -c --assigned --tag --to --claim --secret-file
+        else if contains -- $w --home --timeout --dial-timeout --bootstrap --passphrase-file --color --type --listen --addr-file --fn --concurrency --announce --relay-data --relay-duration --relay-reservations --accept-messages --accept-claims --inbox-max-size --inbox-max-messages --inbox-sender-max-size --inbox-sender-max-messages --audit-max-age --audit-max-size --count -c --assigned --tag --to --claim --secret-file --file
             set skip 1
         else if not string match -q -- '-*' $w
             set -a path $w
@@ -108,5 +108,6 @@ complete -c n2n -n '__n2n_in \'claims\'' -l pending -d 'list the delivered claim
 complete -c n2n -n '__n2n_in \'call\'' -l to -x -d 'the callee AGENT, or self'
 complete -c n2n -n '__n2n_in \'call\'' -l claim -x -d 'use claim ID (a unique prefix will do): its grantor and secret'
 complete -c n2n -n '__n2n_in \'call\'' -l secret-file -r -F -d 'present the ticket in FILE'
+complete -c n2n -n '__n2n_in \'call\'' -l file -r -F -d 'send the content of FILE as the payload'
 complete -c n2n -n '__n2n_in \'completion\'' -a 'bash zsh fish'
 complete -c n2n -n '__n2n_in \'help\'' -a 'exit-codes'
