@@ -61,7 +61,7 @@ func (e *env) maybeForward(c *cli.Context) error {
 	if errors.Is(err, localsock.ErrNoDaemon) {
 		return nil // a stale socket: the one-shot path
 	}
-	if err != nil && c.Context.Err() == nil {
+	if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && c.Context.Err() == nil {
 		return withHint(err, exitError, "if the daemon runs another version of n2n, restart it: 'n2n stop', then 'n2n serve --detach'")
 	}
 	if err != nil {

@@ -95,9 +95,11 @@ func runInit(ctx context.Context, e *env, o initOptions) error {
 	if key == nil {
 		how = "not encrypted"
 	}
-	e.io.Confirm("created the home %s (%s)", e.home, how)
-	e.io.Confirm("next: 'n2n serve --detach' to answer other agents, then give them your agent ID (above);")
-	e.io.Confirm("      'n2n grant' lets them call your functions, 'n2n help' lists the rest")
+	e.io.Confirm("created the home %s (%s)\n"+
+		"next steps:\n"+
+		"  n2n serve --detach   answer other agents; give them your agent ID (above)\n"+
+		"  n2n help grant       let them call your functions\n"+
+		"  n2n help             everything else", e.home, how)
 	return nil
 }
 

@@ -42,7 +42,7 @@ type Request struct {
 	StdoutTTY bool              `cbor:"4,keyasint"`
 	StdinTTY  bool              `cbor:"5,keyasint"`
 	StderrTTY bool              `cbor:"6,keyasint"`
-	Width     int               `cbor:"7,keyasint"` // columns of stdout's terminal (0: none or not known)
+	Width     int               `cbor:"7,keyasint"` // columns of stdout's terminal, or else stderr's (0: none)
 }
 
 // Bytes is a command line as Request.Args carries it.

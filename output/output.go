@@ -35,7 +35,8 @@ type IO struct {
 	Mode     Mode
 	// Color: stdout is styled. ErrTTY: stderr is a terminal, which gets
 	// feedback meant for a person (Status, Confirm, Empty). Width: the
-	// columns of stdout's terminal that tables fit (0: not known).
+	// columns of the terminal that tables and the status line fit (0: not
+	// known).
 	Color  bool
 	ErrTTY bool
 	Width  int
@@ -50,7 +51,7 @@ type IO struct {
 // the daemon carries its client's.
 type Terminal struct {
 	Stdout, Stderr bool
-	Width          int
+	Width          int // of stdout's terminal, or else stderr's (0: none)
 	// Getenv reads NO_COLOR and TERM (nil: the process's own environment).
 	Getenv func(string) string
 }
@@ -58,8 +59,10 @@ type Terminal struct {
 // TerminalOf describes the streams of this process.
 func TerminalOf(stdout, stderr any) Terminal {
 	t := Terminal{Stdout: IsTerminal(stdout), Stderr: IsTerminal(stderr)}
-	if f, ok := stdout.(*os.File); ok && t.Stdout {
-		t.Width, _, _ = term.GetSize(int(f.Fd()))
+	for _, s := range []any{stdout, stderr} {
+		if f, ok := s.(*os.File); ok && t.Width <= 0 && IsTerminal(f) {
+			t.Width, _, _ = term.GetSize(int(f.Fd()))
+		}
 	}
 	return t
 }

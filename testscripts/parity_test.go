@@ -78,7 +78,7 @@ var parityCases = []parityCase{
 	{args: []string{"peers", "add", "{PEER}", "{PADDR}"}},
 	{args: []string{"peers", "add", "{PEER}", "/ip4/nonsense"}},
 	{args: []string{"peers", "--json"}},
-	{args: []string{"resolve", "{PEER}"}, byDesign: []string{`\t(connection|address book)$`}},
+	{args: []string{"resolve", "{PEER}"}, byDesign: []string{`\t(connection|address book)\t`}},
 	{args: []string{"ping", "--count", "2", "{PEER}"}, byDesign: []string{`\d+\.\d+ms\t(connection|address book)`}},
 	{args: []string{"send", "{PEER}", "hello"}},
 	{args: []string{"send", "{PEER}", "\xff"}},

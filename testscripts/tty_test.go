@@ -12,11 +12,13 @@ import (
 	"github.com/creack/pty"
 )
 
-// TestScriptsLeaveTheTerminal runs the passphrase script as `make test` runs
-// it from a developer's terminal: in a session whose controlling terminal is
-// a pseudo-terminal. That script runs `n2n init` with no passphrase source,
-// which asks on the terminal when there is one. Nothing may be written to
-// the terminal, and the script must pass as it does without one.
+// TestScriptsLeaveTheTerminal runs the passphrase and prompt scripts as
+// `make test` runs them from a developer's terminal: in a session whose
+// controlling terminal is a pseudo-terminal. The first runs `n2n init` with
+// no passphrase source, which asks on the terminal when there is one; the
+// second gives n2n pseudo-terminals of its own to prompt on. Nothing may be
+// written to the developer's terminal, and the scripts must pass as they do
+// without one.
 func TestScriptsLeaveTheTerminal(t *testing.T) {
 	ptm, pts, err := pty.Open()
 	if err != nil {
@@ -26,7 +28,7 @@ func TestScriptsLeaveTheTerminal(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestScripts$/^passphrase$", "-test.count=1")
+	c := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestScripts$/^(passphrase|prompt)$", "-test.count=1")
 	var out bytes.Buffer
 	c.Stdin, c.Stdout, c.Stderr = pts, &out, &out
 	// A session of its own whose controlling terminal is the pty (its fd 0).
