@@ -67,8 +67,15 @@ func runContactsList(ctx context.Context, e *env) error {
 	var objs []any
 	now := time.Now()
 	for _, k := range list {
-		rows = append(rows, []string{k.Name, k.Agent.String(), e.io.Time(k.Added, now)})
+		agent := k.Agent.String()
+		if e.io.Mode == output.Human {
+			agent = short(agent)
+		}
+		rows = append(rows, []string{k.Name, agent, e.io.Time(k.Added, now)})
 		objs = append(objs, map[string]any{"name": k.Name, "agent_id": k.Agent.String(), "added": output.TimeText(k.Added)})
+	}
+	if len(rows) == 0 {
+		e.io.Empty("no contacts ('n2n contacts add NAME AGENT' names an agent)")
 	}
 	return e.io.Table([]string{"NAME", "AGENT", "ADDED"}, rows, objs)
 }
@@ -105,8 +112,11 @@ func runContactsAdd(ctx context.Context, e *env, name, agent string) error {
 		return err
 	}
 	if card != nil {
-		return learnCard(c, *card)
+		if err := learnCard(c, *card); err != nil {
+			return err
+		}
 	}
+	e.io.Confirm("added the contact %s: %s", name, to)
 	return nil
 }
 
@@ -116,8 +126,12 @@ func runContactsRemove(ctx context.Context, e *env, name string) error {
 		return err
 	}
 	defer done()
-	_, err = contactsOf(c).Remove(name)
-	return err
+	k, err := contactsOf(c).Remove(name)
+	if err != nil {
+		return err
+	}
+	e.io.Confirm("removed the contact %s (%s)", name, k.Agent)
+	return nil
 }
 
 // agentArg is an AGENT argument, the one way every command reads it: an

@@ -46,10 +46,10 @@ func serveCommand() *cli.Command {
 		Description: "Holds the home, listens for other agents (TCP and QUIC), joins the DHT and\n" +
 			"publishes this agent's record, runs function handlers under capability checks,\n" +
 			"and answers this home's other n2n commands on <home>/n2n.sock. Prints events\n" +
-			"one per line: messages, claims, and calls, allowed or refused, with their outcome\n" +
-			"and time taken (a message the receive function answers shows as a call of\n" +
-			"receive). Refuses a --listen port that another daemon holds. Stops on SIGINT,\n" +
-			"SIGTERM or 'n2n stop'.\n\n" +
+			"one per line: messages received or refused, claims, and calls, allowed or\n" +
+			"refused, with their outcome and time taken (a message the receive function\n" +
+			"answers shows as a call of receive). Refuses a --listen port that another\n" +
+			"daemon holds. Stops on SIGINT, SIGTERM or 'n2n stop'.\n\n" +
 			"Behind a NAT (it listens on private addresses only and a bootstrap node is\n" +
 			"outside its networks) the daemon reserves a slot with a relay at once (its\n" +
 			"bootstrap nodes first), publishes its circuit address, and when another agent\n" +

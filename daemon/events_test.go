@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/n2n-dev/n2n/keys"
 	"github.com/n2n-dev/n2n/rpc"
 )
 
@@ -49,5 +50,28 @@ func TestCallEvents(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no event for the %s call", want.function)
 		}
+	}
+}
+
+// TestRefusedMessageEvent: a message the policy refuses is an event too,
+// with its status and what the sender was told.
+func TestRefusedMessageEvent(t *testing.T) {
+	d := newDaemon(t, nil)
+	d.Policy.Messages = AcceptContacts
+	events, stop := d.Events.Subscribe()
+	defer stop()
+	stranger, _ := keys.Generate()
+	resp := d.Dispatch(context.Background(), rpc.NewIncoming(stranger.Public(), rpc.Request{ID: 1, Kind: rpc.KindSend, Payload: []byte("hi")}))
+	if resp.Status != rpc.StatusUnauthorized {
+		t.Fatalf("a stranger's message: %s", resp.Status)
+	}
+	select {
+	case ev := <-events:
+		if ev.Kind != "refused_message" || ev.From != stranger.Public() || len(ev.Fields) != 2 ||
+			ev.Fields[0] != string(rpc.StatusUnauthorized) || ev.Fields[1] != resp.Error {
+			t.Errorf("event %+v", ev)
+		}
+	default:
+		t.Error("no event for a refused message")
 	}
 }

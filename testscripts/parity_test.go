@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/n2n-dev/n2n/cmd"
+	"github.com/n2n-dev/n2n/keys"
 	"github.com/urfave/cli/v2"
 )
 
@@ -26,8 +27,9 @@ type parityCase struct {
 	env   []string // added to the environment
 	set   string   // NAME=REGEXP: NAME takes the first submatch in stdout
 	// byDesign are parts of the output that differ between the paths on
-	// purpose (DESIGN §7: the daemon's live connection is the first step of
-	// resolution; only a daemon listens), replaced before comparing.
+	// purpose, replaced before comparing: DESIGN §7 makes the daemon's live
+	// connections the first step of resolution, its warm host knows DHT
+	// peers a one-shot host does not, and only a daemon listens.
 	byDesign []string
 }
 
@@ -74,17 +76,34 @@ var parityCases = []parityCase{
 	{args: []string{"claim", "add", "-"}, stdin: "{TICKET}"},
 	{args: []string{"claim", "add", "n2ncap1nonsense"}},
 	{args: []string{"claims", "--json"}},
+	{args: []string{"claims", "--pending"}},
+	{args: []string{"claim", "accept", "uhCEkAAAAAAAAAAAAA"}},
+	{args: []string{"claim", "reject", "uhCEkAAAAAAAAAAAAA"}},
 	{args: []string{"peers"}},
 	{args: []string{"peers", "add", "{PEER}", "{PADDR}"}},
 	{args: []string{"peers", "add", "{PEER}", "/ip4/nonsense"}},
 	{args: []string{"peers", "--json"}},
 	{args: []string{"resolve", "{PEER}"}, byDesign: []string{`\t(connection|address book)\t`}},
 	{args: []string{"ping", "--count", "2", "{PEER}"}, byDesign: []string{`\d+\.\d+ms\t(connection|address book)`}},
+	{args: []string{"contacts"}},
+	{args: []string{"contacts", "add", "pal", "{PEER}"}},
+	{args: []string{"contacts", "add", "pal", "{PEER}"}},
+	{args: []string{"contacts", "--json"}},
+	{args: []string{"send", "pal", "hello, pal"}},
+	{args: []string{"contacts", "rm", "pal"}},
+	{args: []string{"contacts", "rm", "pal"}},
+	{args: []string{"contacts", "add", "pal", "{PEER}"}, tty: true, env: []string{"NO_COLOR=1"}},
+	{args: []string{"contacts"}, tty: true, env: []string{"NO_COLOR=1"}},
 	{args: []string{"send", "{PEER}", "hello"}},
 	{args: []string{"send", "{PEER}", "\xff"}},
 	{args: []string{"send", "--lines", "{PEER}"}, stdin: "one\ntwo\n"},
 	{args: []string{"send", "{PEER}", "-", "--json"}, stdin: "\x00\x01"},
 	{args: []string{"send", "uhCAkAAAAAAAAAAA", "x"}},
+	// Why an agent no one serves was not found: the daemon asked the DHT
+	// peers its warm host knows; a one-shot host, with no --bootstrap, had
+	// no one to ask. Status and hint are the same.
+	{args: []string{"send", "{STRANGER}", "x"}, byDesign: []string{`(cannot reach uhCAk\S+): .*`}},
+	{args: []string{"call", "--to", "{STRANGER}", "--dial-timeout", "2s", "echo", "x"}, byDesign: []string{`(cannot reach uhCAk\S+): .*`}},
 	{args: []string{"call", "--to", "{PEER}", "echo", "\xffpayload"}},
 	{args: []string{"call", "--to", "{PEER}", "--file", "payload.txt", "echo"}},
 	{args: []string{"call", "--to", "{PEER}", "--file", "missing.txt", "echo"}},
@@ -107,7 +126,8 @@ var parityCases = []parityCase{
 	{args: []string{"chain", "log"}, tty: true, env: []string{"TERM=xterm-256color"}},
 	{args: []string{"peers"}, tty: true, env: []string{"NO_COLOR=1"}},
 	{args: []string{"audit"}, tty: true, env: []string{"NO_COLOR=1"}},
-	{args: []string{"revoke", "{GRANT}"}, tty: true, env: []string{"NO_COLOR=1"}},
+	{args: []string{"grant", "--unrestricted", "echo"}, set: `GRANT2=^(uhCkk\S+)`},
+	{args: []string{"revoke", "{GRANT2}"}, tty: true, env: []string{"NO_COLOR=1"}},
 	{args: []string{"call", "--to", "{PEER}", "fail"}, tty: true, env: []string{"TERM=xterm"}},
 }
 
@@ -160,7 +180,11 @@ func TestSameWithAndWithoutDaemon(t *testing.T) {
 		}
 	}
 
-	vars := map[string]string{"PEER": peer, "PADDR": strings.Fields(string(paddr))[0], "TICKET": ticket}
+	stranger, err := keys.Generate() // an agent no one serves
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"PEER": peer, "PADDR": strings.Fields(string(paddr))[0], "TICKET": ticket, "STRANGER": stranger.Public().String()}
 	oneShot := p.phase("a", vars)
 	p.must("b", "", "serve", "--detach", "--listen", "/ip4/127.0.0.1/tcp/0")
 	if r := p.exec("b", "", nil, false, "status"); r.code != 0 {
@@ -173,6 +197,7 @@ func TestSameWithAndWithoutDaemon(t *testing.T) {
 
 	for i, c := range parityCases {
 		a, b := oneShot[i], daemon[i]
+		t.Logf("n2n %q (tty %v, %v): status %d, %d bytes out, %d bytes err", c.args, c.tty, c.env, a.code, len(a.stdout), len(a.stderr))
 		if a != b {
 			t.Errorf("n2n %q (tty %v, %v) differs\n without a daemon: status %d\n  stdout %q\n  stderr %q\n through the daemon: status %d\n  stdout %q\n  stderr %q",
 				c.args, c.tty, c.env, a.code, a.stdout, a.stderr, b.code, b.stdout, b.stderr)
