@@ -67,11 +67,9 @@ func runContactsList(ctx context.Context, e *env) error {
 	var objs []any
 	now := time.Now()
 	for _, k := range list {
-		agent := k.Agent.String()
-		if e.io.Mode == output.Human {
-			agent = short(agent)
-		}
-		rows = append(rows, []string{k.Name, agent, e.io.Time(k.Added, now)})
+		// The whole ID, also on a terminal (where the table still fits the
+		// width): what a name stands for is what this list is for.
+		rows = append(rows, []string{k.Name, k.Agent.String(), e.io.Time(k.Added, now)})
 		objs = append(objs, map[string]any{"name": k.Name, "agent_id": k.Agent.String(), "added": output.TimeText(k.Added)})
 	}
 	if len(rows) == 0 {
