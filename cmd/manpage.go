@@ -96,8 +96,8 @@ func commandMD(b *strings.Builder, c *cli.Command) {
 	}
 	b.WriteString("\n\n" + mdEscape(sentence(c.Usage)) + "\n\n")
 	desc := c.Description
-	if d, ok := strings.CutSuffix(desc, "\n\n"+handlerHelp()); ok {
-		desc = d + "\n\nHow functions are run: FUNCTION HANDLERS below."
+	if d, ok := strings.CutSuffix(desc, "\n\n"+serveSections()); ok {
+		desc = d + "\n\nHow functions are run, what other agents can make the daemon spend and whose writes it takes: FUNCTION HANDLERS, LIMITS and STRANGERS AND CONSENT below."
 	}
 	if desc != "" {
 		b.WriteString(mdParagraphs(desc) + "\n")

@@ -78,6 +78,13 @@ func limitsText() string {
 }
 
 // limitsHelp is limitsText for serve's help.
+// serveSections are the sections that follow serve's own help text: the man
+// page has them as sections of their own (FUNCTION HANDLERS, LIMITS,
+// STRANGERS AND CONSENT) and refers to them instead.
+func serveSections() string {
+	return handlerHelp() + "\n\n" + limitsHelp() + "\n\n" + helpSection("STRANGERS AND CONSENT", consentContract())
+}
+
 func limitsHelp() string { return "LIMITS\n\n" + wrapText(limitsText(), 78) }
 
 // helpSection is a titled section of a command's help: paragraphs wrapped

@@ -115,4 +115,12 @@ func TestManPage(t *testing.T) {
 	if strings.Contains(man, "`") {
 		t.Error("the man page has a raw backquote")
 	}
+	// serve's help ends with the handler contract, the limits and the
+	// consent policy; the man page has each once, as a section.
+	for _, once := range []string{handlerContract[0], limitsText(), consentContract()[0]} {
+		once = mdEscape(once[:40])
+		if n := strings.Count(man, once); n != 1 {
+			t.Errorf("the man page has %q %d times, want once", once, n)
+		}
+	}
 }

@@ -66,7 +66,7 @@ func serveCommand() *cli.Command {
 			"talks to whom and how much, never what: sessions stay end-to-end encrypted.\n" +
 			"--announce gives the addresses others should dial (a VPS behind a 1:1 NAT, a\n" +
 			"network of private addresses). It prints the --bootstrap flags to hand out.\n\n" +
-			handlerHelp() + "\n\n" + limitsHelp() + "\n\n" + helpSection("STRANGERS AND CONSENT", consentContract()),
+			serveSections(),
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on multiaddr `MA` (repeatable; default all interfaces, TCP and QUIC, any port)"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the full multiaddrs (with /p2p/) to `FILE` once listening"},
