@@ -317,13 +317,22 @@ func (p *parity) must(home, stdin string, args ...string) string {
 	return r.stdout
 }
 
-// stopDaemons stops every daemon the test started.
+// stopDaemons stops every daemon the test started, and waits until each is
+// gone (a detached daemon is not the test's child): the homes are removed
+// next, and a daemon still closing its store when its files go would retry
+// its flush forever. One that has not stopped within 10 s is killed.
 func (p *parity) stopDaemons() {
 	for _, home := range []string{"peer", "proto", "b"} {
 		if b, err := os.ReadFile(filepath.Join(p.dir, home, "n2n.pid")); err == nil {
 			var pid int
-			if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 0 {
-				syscall.Kill(pid, syscall.SIGTERM)
+			if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 0 && syscall.Kill(pid, syscall.SIGTERM) == nil {
+				for end := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(20 * time.Millisecond) {
+					if time.Now().After(end) {
+						p.t.Errorf("the daemon of %s did not stop within 10 s of SIGTERM; killed", home)
+						syscall.Kill(pid, syscall.SIGKILL)
+						break
+					}
+				}
 			}
 		}
 	}
