@@ -326,7 +326,7 @@ func (p *parity) stopDaemons() {
 		if b, err := os.ReadFile(filepath.Join(p.dir, home, "n2n.pid")); err == nil {
 			var pid int
 			if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 0 && syscall.Kill(pid, syscall.SIGTERM) == nil {
-				for end := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(20 * time.Millisecond) {
+				for end := time.Now().Add(10 * time.Second); running(pid); time.Sleep(20 * time.Millisecond) {
 					if time.Now().After(end) {
 						p.t.Errorf("the daemon of %s did not stop within 10 s of SIGTERM; killed", home)
 						syscall.Kill(pid, syscall.SIGKILL)
@@ -336,6 +336,17 @@ func (p *parity) stopDaemons() {
 			}
 		}
 	}
+}
+
+// running reports whether process pid exists and has not exited (an exited
+// daemon is a zombie until init reaps it).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, after, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(after, "Z")
 }
 
 // What differs from run to run whatever the path: hashes and tickets made
