@@ -118,6 +118,14 @@ func (c *Chain) Append(d Draft) (Record, error) {
 	if err := txn.Commit(); err != nil {
 		return Record{}, fmt.Errorf("chain: append: %w", err)
 	}
+	n := 0
+	for _, s := range sets {
+		n += len(s.k) + len(s.v)
+	}
+	for _, w := range d.Index {
+		n += len(w.Name) + len(w.Key) + len(w.Value)
+	}
+	c.wrote(n)
 	return r, nil
 }
 

@@ -2,6 +2,9 @@ package chain
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,4 +89,54 @@ func BenchmarkOpen(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestLongRunCompactsLevelZero is the life of a home held by a daemon:
+// Badger's compactors are off (they would wake the process 40 times a
+// second), so the chain must compact level 0 itself as writes come in.
+// Ten memtables of side-store writes leave level 0 at most one table past
+// l0Compact (without the chain's compaction it would hold about ten, and
+// past l0Compact*4 every write would stall), and no compactor goroutine
+// runs.
+func TestLongRunCompactsLevelZero(t *testing.T) {
+	c, _ := newChain(t, nil)
+	defer c.Close()
+	if n := goroutinesIn("runCompactor"); n != 0 {
+		t.Fatalf("%d Badger compactor goroutines run", n)
+	}
+	side := c.Side("test")
+	value := make([]byte, 16<<10)
+	const batch = 30 // 480 KiB a transaction, within Badger's batch limit
+	for i := 0; i < 10*memTableSize/len(value); i += batch {
+		kvs := make([][2][]byte, batch)
+		for j := range kvs {
+			kvs[j] = [2][]byte{fmt.Appendf(nil, "k%08d", i+j), value}
+		}
+		if err := side.SetMany(kvs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.compactWG.Wait()
+	for _, l := range c.db.Levels() {
+		t.Logf("level %d: %d tables, %d bytes", l.Level, l.NumTables, l.Size)
+		if l.Level == 0 && l.NumTables > l0Compact+1 {
+			t.Errorf("level 0 has %d tables after ten memtables of writes, want at most %d", l.NumTables, l0Compact+1)
+		}
+	}
+	if v, err := side.Get([]byte("k00000000")); err != nil || len(v) != len(value) {
+		t.Fatalf("first value after compaction: %d bytes, %v", len(v), err)
+	}
+}
+
+// goroutinesIn counts the goroutines whose stack names fn.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			n++
+		}
+	}
+	return n
 }

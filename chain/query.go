@@ -204,7 +204,9 @@ func (s *Side) Set(k, v []byte) error {
 	if err := s.c.roomFor(len(s.prefix) + len(k) + len(v)); err != nil {
 		return err
 	}
-	return s.c.db.Update(func(txn *badger.Txn) error { return txn.Set(s.key(k), v) })
+	err := s.c.db.Update(func(txn *badger.Txn) error { return txn.Set(s.key(k), v) })
+	s.c.wrote(len(s.prefix) + len(k) + len(v))
+	return err
 }
 
 // SetMany writes the pairs (key, value) in one transaction: one sync for
@@ -220,7 +222,7 @@ func (s *Side) SetMany(kvs [][2][]byte) error {
 	if err := s.c.roomFor(n); err != nil {
 		return err
 	}
-	return s.c.db.Update(func(txn *badger.Txn) error {
+	err := s.c.db.Update(func(txn *badger.Txn) error {
 		for _, kv := range kvs {
 			if err := txn.Set(s.key(kv[0]), kv[1]); err != nil {
 				return err
@@ -228,6 +230,8 @@ func (s *Side) SetMany(kvs [][2][]byte) error {
 		}
 		return nil
 	})
+	s.c.wrote(n)
+	return err
 }
 
 // Delete removes a key.
@@ -238,7 +242,9 @@ func (s *Side) Delete(k []byte) error {
 	if err := s.c.roomFor(len(s.prefix) + len(k)); err != nil {
 		return err
 	}
-	return s.c.db.Update(func(txn *badger.Txn) error { return txn.Delete(s.key(k)) })
+	err := s.c.db.Update(func(txn *badger.Txn) error { return txn.Delete(s.key(k)) })
+	s.c.wrote(len(s.prefix) + len(k))
+	return err
 }
 
 // DeleteMany removes the keys in one transaction: all or none.
@@ -253,7 +259,7 @@ func (s *Side) DeleteMany(ks [][]byte) error {
 	if err := s.c.roomFor(n); err != nil {
 		return err
 	}
-	return s.c.db.Update(func(txn *badger.Txn) error {
+	err := s.c.db.Update(func(txn *badger.Txn) error {
 		for _, k := range ks {
 			if err := txn.Delete(s.key(k)); err != nil {
 				return err
@@ -261,6 +267,8 @@ func (s *Side) DeleteMany(ks [][]byte) error {
 		}
 		return nil
 	})
+	s.c.wrote(n)
+	return err
 }
 
 // Keys calls fn for each key with the prefix, in key order, with the size

@@ -45,6 +45,10 @@ func AlterEntry(c *Chain, h keys.Hash, alter func([]byte) []byte) error {
 // (no passphrase). They exist for the benchmark suite, which bulk-loads a long
 // chain in the chain's key layout and must leave the store shaped as the
 // chain's own writes would; nothing in the program calls it.
+//
+// Badger's compactors are on here (a Chain has them off and compacts level 0
+// itself as it writes, see compactCheck): a bulk load through a WriteBatch
+// would otherwise stall once level 0 is full.
 func StoreOptions(home string) badger.Options {
-	return badgerOptions(filepath.Join(home, dbName), Options{})
+	return badgerOptions(filepath.Join(home, dbName), Options{}).WithNumCompactors(2)
 }
