@@ -19,11 +19,9 @@ const (
 	// about half as long with 3 (2 to 4 are alike) as with 10. Servers keep
 	// the default.
 	clientAlpha = 3
-	// pollInterval is how often a server's routing table is looked at while
-	// waiting for it to fill (a server does not signal additions to it).
-	pollInterval = time.Millisecond
-	// signalledPoll is that period on a client, whose host signals
-	// additions (rtWatch), in case a signal is ever missed.
+	// signalledPoll is how often the routing table is looked at while
+	// waiting for it to fill, in case a signal of the host (rtWatch) is
+	// ever missed.
 	signalledPoll = 10 * time.Millisecond
 )
 
@@ -134,25 +132,17 @@ func (n *Node) routing(ctx context.Context) (*dht.IpfsDHT, error) {
 }
 
 // waitRT blocks until d's routing table holds at least min peers, ctx ends,
-// or fail (if not nil) yields an error; a nil from fail is ignored. A client
-// host signals each peer the table takes in (rtWatch); a server's table is
-// polled every pollInterval.
+// or fail (if not nil) yields an error; a nil from fail is ignored. The
+// host signals each peer the table takes in (rtWatch).
 func (n *Node) waitRT(ctx context.Context, d *dht.IpfsDHT, min int, fail <-chan error) error {
-	poll := pollInterval
-	var added <-chan struct{}
-	if n.rtAdded != nil {
-		poll = signalledPoll
-	}
 	var t *time.Ticker
 	for {
-		if n.rtAdded != nil {
-			added = n.rtAdded.next() // before looking: no addition is missed
-		}
+		added := n.rtAdded.next() // before looking: no addition is missed
 		if d.RoutingTable().Size() >= min {
 			return nil
 		}
 		if t == nil {
-			t = time.NewTicker(poll)
+			t = time.NewTicker(signalledPoll)
 			defer t.Stop()
 		}
 		select {

@@ -13,7 +13,11 @@
 // accepts only canonical, size-bounded records whose key matches the DHT key
 // and whose signature verifies; Select picks the highest seq. Servers
 // republish every Options.Republish (10 minutes) and when their addresses
-// change; seq is Unix microseconds, strictly increasing per process.
+// change, retrying a failure after 1 s, doubling up to a minute; seq is
+// Unix microseconds, strictly increasing per process. Nothing here runs on a
+// timer shorter than that while a server is idle: a server with an empty
+// routing table waits for a peer to enter it (the host's connection
+// manager signals it) instead of looking.
 //
 // Guarantees: Connect and Resolve (Connect that also returns the addresses
 // of the step that connected) fail with an error wrapping ErrUnreachable
@@ -88,7 +92,7 @@
 //
 //   - log.go: silencing the libraries' logs.
 //   - ids.go: agent key to peer ID and back.
-//   - rtsignal.go: a client host's signal that its routing table grew.
+//   - rtsignal.go: a host's signal that its routing table grew.
 //   - reservations.go: the relays a server holds a reservation with.
 //   - node.go: Node, Options, errors, accessors, background work, Close.
 //   - dht.go: DHT creation, bootstrap, waiting for the routing table.

@@ -83,7 +83,7 @@ func waitRTs(t testing.TB, ctx context.Context, nodes ...*Node) {
 
 func waitPublished(t testing.TB, ctx context.Context, n *Node) {
 	t.Helper()
-	tick := time.NewTicker(pollInterval)
+	tick := time.NewTicker(signalledPoll)
 	defer tick.Stop()
 	for {
 		if at, err := n.LastPublish(); !at.IsZero() && err == nil {

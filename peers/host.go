@@ -6,13 +6,14 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	bhost "github.com/libp2p/go-libp2p/p2p/host/basic"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
-	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	basicconnmgr "github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -60,6 +61,15 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 		n.cancel()
 		return nil, err
 	}
+	// libp2p's default connection manager, watched for the routing table
+	// (rtWatch), and by an agent's node for the relays it holds.
+	cm, err := basicconnmgr.NewConnManager(160, 192)
+	if err != nil {
+		n.cancel()
+		return nil, fmt.Errorf("peers: connection manager: %w", err)
+	}
+	n.rtAdded = newRTSignal()
+	watched := rtWatch{ConnManager: cm, s: n.rtAdded}
 	opts := []libp2p.Option{
 		libp2p.Identity(key),
 		libp2p.ResourceManager(rm),
@@ -76,17 +86,13 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 	mode := dht.ModeServer
 	if n.opts.Public {
 		opts = append(opts, publicOptions(n.opts.Relay, n.announce)...)
+		opts = append(opts, libp2p.ConnectionManager(watched))
 	} else {
 		mode = dht.ModeAutoServer
 		n.hostReady = make(chan struct{})
 		n.natted = n.opts.BehindNAT || natted(listen, n.bootstrap)
 		n.addrsChanged = make(chan struct{}, 1)
-		cm, err := connmgr.NewConnManager(160, 192) // libp2p's default
-		if err != nil {
-			n.cancel()
-			return nil, fmt.Errorf("peers: connection manager: %w", err)
-		}
-		n.relays = &reservations{ConnManager: cm, changed: n.relaysChanged}
+		n.relays = &reservations{ConnManager: watched, changed: n.relaysChanged}
 		opts = append(opts, n.agentOptions()...)
 		opts = append(opts,
 			libp2p.ConnectionManager(n.relays),
@@ -164,7 +170,7 @@ func NewClient(ctx context.Context, o Options) (*Node, error) {
 		libp2p.DefaultMuxers,
 		libp2p.EnableRelay(), // dial /p2p-circuit addresses; no service
 		libp2p.ResourceManager(&network.NullResourceManager{}),
-		libp2p.ConnectionManager(rtWatch{s: n.rtAdded}),
+		libp2p.ConnectionManager(rtWatch{ConnManager: &connmgr.NullConnMgr{}, s: n.rtAdded}),
 		libp2p.DisableMetrics(),
 		libp2p.Ping(false),
 		libp2p.WithDialTimeout(n.opts.DialTimeout),

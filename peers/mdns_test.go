@@ -119,7 +119,7 @@ func TestMDNS(t *testing.T) {
 			t.Fatalf("after 10 s over mDNS (interfaces %v): a sees %v, b sees %v, routing tables %d and %d",
 				ifs, a.ConnectedAgents(), b.ConnectedAgents(), a.RoutingTableSize(), b.RoutingTableSize())
 		}
-		time.Sleep(pollInterval)
+		time.Sleep(signalledPoll)
 	}
 	for _, pair := range []struct {
 		name string

@@ -148,7 +148,7 @@ type Node struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	rtAdded *rtSignal // nil on a server; see rtWatch
+	rtAdded *rtSignal // see rtWatch
 
 	// Reaching across NATs (relay.go, punch.go, path.go); servers only,
 	// except usage.

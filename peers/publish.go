@@ -12,21 +12,48 @@ import (
 	manet "github.com/multiformats/go-multiaddr/net"
 )
 
-// publishTimeout bounds one background publish.
-const publishTimeout = 30 * time.Second
+// Publishing constants.
+const (
+	// publishTimeout bounds one background publish.
+	publishTimeout = 30 * time.Second
+	// retryFirst is the wait before the first retry of a failed publish;
+	// it doubles with each failure up to retryMax.
+	retryFirst = time.Second
+	retryMax   = time.Minute
+)
 
 // republishLoop publishes the agent record of a server once its routing
 // table has a peer, then every Options.Republish and whenever addresses
-// change (sub, and addrsChanged for the relays held), retrying each second
-// after a failure, until Close.
+// change (sub, and addrsChanged for the relays held), until Close. A failed
+// publish is retried after retryFirst, doubling up to retryMax. While the routing table is empty the loop waits
+// for a peer to enter it (rtAdded) rather than looking on a timer: a server
+// alone never wakes for it.
 func (n *Node) republishLoop(d *dht.IpfsDHT, sub event.Subscription) {
 	defer sub.Close()
-	check := time.NewTicker(time.Second)
-	defer check.Stop()
 	period := time.NewTicker(n.opts.Republish)
 	defer period.Stop()
+	retry := time.NewTimer(retryMax)
+	retry.Stop()
+	backoff := retryFirst
 	due := true
 	for {
+		var added <-chan struct{}
+		if due {
+			added = n.rtAdded.next() // before looking: no addition is missed
+			if d.RoutingTable().Size() > 0 {
+				added = nil
+				ctx, cancel := context.WithTimeout(n.ctx, publishTimeout)
+				err := n.PublishRecord(ctx)
+				cancel()
+				if due = err != nil; due {
+					retry.Reset(backoff)
+					backoff = min(2*backoff, retryMax)
+				} else {
+					retry.Stop()
+					backoff = retryFirst
+				}
+			}
+		}
 		select {
 		case <-n.ctx.Done():
 			return
@@ -36,12 +63,8 @@ func (n *Node) republishLoop(d *dht.IpfsDHT, sub event.Subscription) {
 			due = true
 		case <-period.C:
 			due = true
-		case <-check.C:
-		}
-		if due && d.RoutingTable().Size() > 0 {
-			ctx, cancel := context.WithTimeout(n.ctx, publishTimeout)
-			due = n.PublishRecord(ctx) != nil
-			cancel()
+		case <-added:
+		case <-retry.C:
 		}
 	}
 }

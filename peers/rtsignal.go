@@ -29,19 +29,26 @@ func (s *rtSignal) signal() {
 	s.ch = make(chan struct{})
 }
 
-// rtWatch is a client host's connection manager: NullConnMgr, except that
-// it signals whenever a peer is tagged or protected. kad-dht has no event
-// for a peer entering its routing table, but tags or protects each such
-// peer in the connection manager (RoutingTable.PeerAdded), so a wait for
-// the table wakes at once instead of at the next tick. Other tags only
-// cause a spurious wake-up.
+// rtWatch is a host's connection manager (a client's NullConnMgr, a
+// server's libp2p default) that also signals whenever a peer is tagged or
+// protected. kad-dht has no event for a peer entering its routing table, but
+// tags or protects each such peer in the connection manager
+// (RoutingTable.PeerAdded), so a wait for the table wakes at once instead of
+// at the next tick, and an idle server's republishing needs no timer. Other
+// tags only cause a spurious wake-up.
 type rtWatch struct {
-	connmgr.NullConnMgr
+	connmgr.ConnManager
 	s *rtSignal
 }
 
 // TagPeer implements connmgr.ConnManager.
-func (w rtWatch) TagPeer(peer.ID, string, int) { w.s.signal() }
+func (w rtWatch) TagPeer(p peer.ID, tag string, v int) {
+	w.ConnManager.TagPeer(p, tag, v)
+	w.s.signal()
+}
 
 // Protect implements connmgr.ConnManager.
-func (w rtWatch) Protect(peer.ID, string) { w.s.signal() }
+func (w rtWatch) Protect(p peer.ID, tag string) {
+	w.ConnManager.Protect(p, tag)
+	w.s.signal()
+}
