@@ -39,7 +39,7 @@ func (n *Node) newDHT(mode dht.ModeOpt) (*dht.IpfsDHT, error) {
 	if mode == dht.ModeClient {
 		opts = append(opts, dht.DisableAutoRefresh(), dht.Concurrency(clientAlpha))
 	}
-	return dht.New(n.h, opts...)
+	return dht.New(queryHost{Host: n.h, n: n}, opts...)
 }
 
 // connectBootstrap dials every bootstrap peer at once and returns how many

@@ -20,9 +20,18 @@
 // manager signals it) instead of looking.
 //
 // Guarantees: Connect and Resolve (Connect that also returns the addresses
-// of the step that connected) fail with an error wrapping ErrUnreachable
-// when no step connects, or context.Canceled if the caller cancelled. A
-// refused address fails at once and a silent one after Options.DialTimeout.
+// of the step that connected) fail with an *UnreachableError (errors.Is
+// ErrUnreachable) when no step connects, saying why: not found (the DHT was
+// asked until every closer peer answered), no peers to ask, refused, no
+// route, relay refused, or no reply; ErrWrongPeer when an address answered
+// with another key; context.Canceled if the caller cancelled. How the dials
+// failed wins over how a lookup ended. A refused address fails at once, and
+// so does a dial all of whose addresses refused, a QUIC address counting as
+// refused once a TCP address on its IP has (quic-go never hears a closed UDP
+// port's answer); a silent address fails after Options.DialTimeout. A DHT
+// lookup ends when the closest peers it heard of have answered or failed,
+// and a DHT peer that does not connect within a second counts as failed, so
+// silent peers hold a lookup up for about a second, not the dial timeout.
 // The swarm's dial backoff is cleared at the start of each Connect, so an
 // explicit retry is never refused because an earlier attempt in the same
 // process failed. Addresses that connected are written to the address book
@@ -94,7 +103,12 @@
 //   - ids.go: agent key to peer ID and back.
 //   - rtsignal.go: a host's signal that its routing table grew.
 //   - reservations.go: the relays a server holds a reservation with.
+//   - unreachable.go: UnreachableError and how dials and lookups failed.
+//   - refusal.go: refused TCP dials, reported as they happen to the dials
+//     in progress (a TCP transport that reports them).
 //   - node.go: Node, Options, errors, accessors, background work, Close.
+//   - dial.go: dialling a peer (ending when every address refused); the
+//     host as the DHT sees it, whose dials of DHT peers are bounded.
 //   - dht.go: DHT creation, bootstrap, waiting for the routing table.
 //   - publish.go: agent-record (re)publishing.
 //   - mdns.go: mDNS discovery.

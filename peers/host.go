@@ -16,7 +16,6 @@ import (
 	basicconnmgr "github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"github.com/multiformats/go-multiaddr"
 	"go.uber.org/fx"
 
@@ -74,7 +73,7 @@ func NewServer(ctx context.Context, o Options) (*Node, error) {
 		libp2p.Identity(key),
 		libp2p.ResourceManager(rm),
 		libp2p.ListenAddrs(listen...),
-		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(tcpTransport(&n.refusals)),
 		libp2p.Transport(libp2pquic.NewTransport),
 		libp2p.DefaultSecurity,
 		libp2p.DefaultMuxers,
@@ -164,7 +163,7 @@ func NewClient(ctx context.Context, o Options) (*Node, error) {
 	h, err := libp2p.New(
 		libp2p.Identity(key),
 		libp2p.NoListenAddrs,
-		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(tcpTransport(&n.refusals)),
 		libp2p.Transport(libp2pquic.NewTransport),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.DefaultMuxers,

@@ -110,7 +110,8 @@ func (o Options) withDefaults() (Options, error) {
 // Errors for callers to map to exit codes.
 var (
 	// ErrUnreachable: the agent was not resolved, or none of its addresses
-	// could be dialled.
+	// could be dialled. Connect and Resolve say why with an
+	// *UnreachableError, which matches it.
 	ErrUnreachable = errors.New("unreachable")
 	// ErrWrongPeer: an address answered, but with another agent's key (the
 	// transport handshake did not authenticate the agent asked for).
@@ -148,7 +149,8 @@ type Node struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	rtAdded *rtSignal // see rtWatch
+	rtAdded  *rtSignal // see rtWatch
+	refusals refusals  // refused TCP dials, for the dials in progress
 
 	// Reaching across NATs (relay.go, punch.go, path.go); servers only,
 	// except usage.

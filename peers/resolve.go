@@ -8,11 +8,9 @@ import (
 	"time"
 
 	dht "github.com/libp2p/go-libp2p-kad-dht"
-	"github.com/libp2p/go-libp2p/core/network"
+	kb "github.com/libp2p/go-libp2p-kbucket"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
-	"github.com/libp2p/go-libp2p/core/sec"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/multiformats/go-multiaddr"
 
 	"github.com/n2n-dev/n2n/keys"
@@ -62,16 +60,16 @@ func (n *Node) Resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook
 	addrs, src, err := n.resolve(ctx, agent, book)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
-			err = ctx.Err() // interrupted, not unreachable
+			err = fmt.Errorf("peers: connect %s: %w", agent, ctx.Err()) // interrupted, not unreachable
 		}
-		return nil, SourceNone, fmt.Errorf("peers: connect %s: %w", agent, err)
+		return nil, SourceNone, err
 	}
 	return addrs, src, nil
 }
 
 func (n *Node) resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook) ([]multiaddr.Multiaddr, Source, error) {
 	if agent == n.id.Public() {
-		return nil, SourceNone, ErrSelf
+		return nil, SourceNone, fmt.Errorf("peers: connect %s: %w", agent, ErrSelf)
 	}
 	pid := peerIDOf(agent)
 	if addrs := n.connAddrs(pid); len(addrs) > 0 {
@@ -102,54 +100,19 @@ func (n *Node) resolve(ctx context.Context, agent keys.PublicKey, book *AddrBook
 	stepBegins(ctx, SourceDHT)
 	d, err := n.routing(ctx)
 	if err != nil {
-		return nil, SourceNone, stepErrors(append(errs, fmt.Errorf("dht: %w", err)))
+		reason := ReasonFailed
+		if errors.Is(err, ErrUnreachable) {
+			reason = ReasonNoPeers
+		}
+		errs = append(errs, &UnreachableError{Reason: reason, Err: fmt.Errorf("dht: %w", err)})
+		return nil, SourceNone, combine(agent, errs)
 	}
 	addrs, err := n.lookup(ctx, d, agent, pid)
 	if err != nil {
-		return nil, SourceNone, stepErrors(append(errs, fmt.Errorf("dht: %w", err)))
+		return nil, SourceNone, combine(agent, append(errs, fmt.Errorf("dht: %w", err)))
 	}
 	n.remember(book, agent, pid, SourceDHT)
 	return addrs, SourceDHT, nil
-}
-
-// stepErrors joins the failures of the steps under ErrUnreachable.
-func stepErrors(errs []error) error {
-	err := errors.Join(errs...)
-	if errors.Is(err, ErrUnreachable) || errors.Is(err, ErrWrongPeer) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrUnreachable, err)
-}
-
-func (n *Node) connAddrs(pid peer.ID) []multiaddr.Multiaddr {
-	var out []multiaddr.Multiaddr
-	for _, c := range n.h.Network().ConnsToPeer(pid) {
-		out = append(out, c.RemoteMultiaddr())
-	}
-	return out
-}
-
-func (n *Node) clearBackoff(pid peer.ID) {
-	if s, ok := n.h.Network().(*swarm.Swarm); ok {
-		s.Backoff().Clear(pid)
-	}
-}
-
-// dial connects to pid at addrs (and any address the peerstore already
-// has), bounded by DialTimeout. A refused TCP address fails at once.
-func (n *Node) dial(ctx context.Context, pid peer.ID, addrs []multiaddr.Multiaddr) error {
-	ctx, cancel := context.WithTimeout(ctx, n.opts.DialTimeout)
-	defer cancel()
-	ctx = network.WithDialPeerTimeout(ctx, n.opts.DialTimeout)
-	if err := n.h.Connect(ctx, peer.AddrInfo{ID: pid, Addrs: addrs}); err != nil {
-		var mismatch sec.ErrPeerIDMismatch
-		var mismatchp *sec.ErrPeerIDMismatch
-		if errors.As(err, &mismatch) || errors.As(err, &mismatchp) {
-			return fmt.Errorf("%w: %w", ErrWrongPeer, err)
-		}
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
-	}
-	return nil
 }
 
 // remember writes the addresses of the live connections to book, which
@@ -209,11 +172,7 @@ func (n *Node) lookup(ctx context.Context, d *dht.IpfsDHT, agent keys.PublicKey,
 		}
 		errs = append(errs, r.err)
 	}
-	err = errors.Join(errs...)
-	if errors.Is(err, ErrUnreachable) || errors.Is(err, ErrWrongPeer) {
-		return nil, err
-	}
-	return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	return nil, errors.Join(errs...)
 }
 
 // viaRecord looks agent's record up and dials its addresses as soon as a
@@ -225,7 +184,7 @@ func (n *Node) viaRecord(ctx context.Context, d *dht.IpfsDHT, agent keys.PublicK
 	// Quorum: stop after a few answers instead of walking to the end.
 	vals, err := d.SearchValue(ctx, key, dht.Quorum(3))
 	if err != nil {
-		return nil, fmt.Errorf("record: %w", err)
+		return nil, fmt.Errorf("record: %w", lookupFailure(err))
 	}
 	type dialed struct {
 		addrs []multiaddr.Multiaddr
@@ -276,11 +235,11 @@ func (n *Node) viaRecord(ctx context.Context, d *dht.IpfsDHT, agent keys.PublicK
 	}
 	switch {
 	case ctx.Err() != nil:
-		errs = append(errs, fmt.Errorf("record: %w", ctx.Err()))
+		errs = append(errs, fmt.Errorf("record: %w", lookupFailure(ctx.Err())))
 	case !found:
-		errs = append(errs, fmt.Errorf("record: %w: %w", ErrUnreachable, routing.ErrNotFound))
+		errs = append(errs, fmt.Errorf("record: %w", lookupFailure(routing.ErrNotFound)))
 	case len(errs) == 0:
-		errs = append(errs, fmt.Errorf("record: %w: no addresses", ErrUnreachable))
+		errs = append(errs, fmt.Errorf("record: %w", lookupFailure(errors.New("no addresses in it"))))
 	}
 	return nil, errors.Join(errs...)
 }
@@ -290,13 +249,14 @@ func (n *Node) viaRecord(ctx context.Context, d *dht.IpfsDHT, agent keys.PublicK
 func (n *Node) viaFindPeer(ctx context.Context, d *dht.IpfsDHT, pid peer.ID) ([]multiaddr.Multiaddr, error) {
 	ai, err := d.FindPeer(ctx, pid)
 	if err != nil {
-		if errors.Is(err, routing.ErrNotFound) {
-			err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		ue := lookupFailure(err)
+		if errors.Is(err, kb.ErrLookupFailure) { // an empty routing table
+			ue.Reason = ReasonNoPeers
 		}
-		return nil, fmt.Errorf("find peer: %w", err)
+		return nil, fmt.Errorf("find peer: %w", ue)
 	}
 	if len(ai.Addrs) == 0 {
-		return nil, fmt.Errorf("find peer: %w: no addresses", ErrUnreachable)
+		return nil, fmt.Errorf("find peer: %w", lookupFailure(errors.New("no addresses")))
 	}
 	if err := n.dial(ctx, pid, ai.Addrs); err != nil {
 		return nil, fmt.Errorf("find peer: %w", err)

@@ -1,0 +1,107 @@
+package peers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/sec"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
+	"github.com/multiformats/go-multiaddr"
+)
+
+// queryDialTimeout bounds the dial of one DHT peer during a lookup. A
+// lookup ends only once the closest peers it heard of have answered or
+// failed, so a silent one (a peer gone without a word, or behind NAT with
+// only private addresses) held it up for the whole dial timeout, and with
+// it the command. A lookup asks many peers; one that takes longer than
+// this to connect is skipped (kad-dht then drops it from the routing
+// table, as it does any peer that fails a dial). Handshakes with libp2p
+// peers take two to four round trips, within it on the internet. On a
+// machine so loaded that local handshakes take longer (seen at a load of
+// 10 on 2 cores), lookups skip live peers too, and end with what the
+// others said.
+const queryDialTimeout = time.Second
+
+func (n *Node) connAddrs(pid peer.ID) []multiaddr.Multiaddr {
+	var out []multiaddr.Multiaddr
+	for _, c := range n.h.Network().ConnsToPeer(pid) {
+		out = append(out, c.RemoteMultiaddr())
+	}
+	return out
+}
+
+func (n *Node) clearBackoff(pid peer.ID) {
+	if s, ok := n.h.Network().(*swarm.Swarm); ok {
+		s.Backoff().Clear(pid)
+	}
+}
+
+// connect dials ai.ID at ai.Addrs and whatever the peerstore has for it
+// (dialled: both), bounded by timeout, and ends as soon as every one of
+// those addresses has refused the connection (refusals). refused are the
+// addresses seen to refuse; all says that was every address.
+func (n *Node) connect(ctx context.Context, ai peer.AddrInfo, timeout time.Duration) (dialled []multiaddr.Multiaddr, refused []tried, all bool, err error) {
+	if n.h.Network().Connectedness(ai.ID) == network.Connected {
+		return nil, nil, false, nil
+	}
+	dialled = append(slices.Clone(ai.Addrs), n.h.Peerstore().Addrs(ai.ID)...)
+	w := n.refusals.watch(ai.ID, dialled)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-w.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err = n.h.Connect(network.WithDialPeerTimeout(ctx, timeout), ai)
+	refused = n.refusals.stop(ai.ID, w)
+	select {
+	case <-w.done:
+		all = true
+	default:
+	}
+	return dialled, refused, all, err
+}
+
+// dial connects to pid at addrs (and any address the peerstore already
+// has), bounded by DialTimeout. It fails at once when every address
+// refused, with ErrWrongPeer when an address answered with another key,
+// else with an *UnreachableError saying how the addresses failed.
+func (n *Node) dial(ctx context.Context, pid peer.ID, addrs []multiaddr.Multiaddr) error {
+	n.clearBackoff(pid) // a lookup's dial of the same peer may just have failed
+	dialled, refused, all, err := n.connect(ctx, peer.AddrInfo{ID: pid, Addrs: addrs}, n.opts.DialTimeout)
+	if err == nil {
+		return nil
+	}
+	var mismatch sec.ErrPeerIDMismatch
+	var mismatchp *sec.ErrPeerIDMismatch
+	if errors.As(err, &mismatch) || errors.As(err, &mismatchp) {
+		return fmt.Errorf("%w: %w", ErrWrongPeer, err)
+	}
+	if all {
+		err = fmt.Errorf("every address refused the connection (the dial was ended): %w", err)
+	}
+	return dialFailure(err, dialled, refused)
+}
+
+// queryHost is the host as the DHT sees it: its dials of DHT peers during
+// lookups are bounded by queryDialTimeout and end as soon as every address
+// refused.
+type queryHost struct {
+	host.Host
+	n *Node
+}
+
+// Connect implements host.Host.
+func (q queryHost) Connect(ctx context.Context, ai peer.AddrInfo) error {
+	_, _, _, err := q.n.connect(ctx, ai, queryDialTimeout)
+	return err
+}
