@@ -1,13 +1,9 @@
 package cmd
 
 import (
-	"context"
 	"errors"
-	"net"
-	"os"
 	"regexp"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"github.com/n2n-dev/n2n/keys"
@@ -34,8 +30,12 @@ func (e *agentError) Unwrap() error { return e.err }
 // summary is the one line a person reads for err.
 func summary(err error) string {
 	var ae *agentError
-	if errors.As(err, &ae) {
+	var ue *peers.UnreachableError
+	switch {
+	case errors.As(err, &ae):
 		return ae.summary()
+	case errors.As(err, &ue): // resolve: no request, so no agentError
+		return "cannot reach " + short(ue.Agent.String()) + ": " + unreachableText(ue)
 	}
 	return plainText(err)
 }
@@ -63,6 +63,7 @@ func (e *agentError) summary() string {
 	who := short(e.agent.String())
 	var st *rpc.StatusError
 	var re *rpc.RelayError
+	var ue *peers.UnreachableError
 	switch {
 	case errors.As(e.err, &st) && st.Status == rpc.StatusOverQuota && st.Msg != "":
 		return who + "'s " + remoteText(st.Msg) // "uhCAk…'s inbox is full (for you)"
@@ -72,6 +73,8 @@ func (e *agentError) summary() string {
 		return re.Text(who)
 	case errors.Is(e.err, peers.ErrWrongPeer):
 		return "another agent answered at " + who + "'s address"
+	case errors.As(e.err, &ue):
+		return "cannot reach " + who + ": " + unreachableText(ue)
 	case errors.Is(e.err, peers.ErrUnreachable):
 		return "cannot reach " + who + ": " + unreachableReason(e.err)
 	case errors.Is(e.err, rpc.ErrTimeout):
@@ -82,23 +85,9 @@ func (e *agentError) summary() string {
 	return who + ": " + plainText(e.err)
 }
 
-// unreachableReason says why no connection was made, from what the
-// standard library can see in the chain.
+// unreachableReason is what an unreachable error that does not say why in
+// its type (peers.UnreachableError does) said after "unreachable: ".
 func unreachableReason(err error) string {
-	var op *net.OpError
-	refused := errors.Is(err, syscall.ECONNREFUSED)
-	switch {
-	case refused && errors.As(err, &op) && op.Addr != nil:
-		return op.Addr.String() + " refused the connection"
-	case refused:
-		return "its address refused the connection"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return "no route to its address"
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return "no address answered before --dial-timeout"
-	}
-	// What the lookup said after "unreachable: ", e.g. "no DHT peers and no
-	// bootstrap peers to ask".
 	text := plainText(err)
 	if i := strings.LastIndex(text, peers.ErrUnreachable.Error()+": "); i >= 0 {
 		text = text[i+len(peers.ErrUnreachable.Error())+2:]

@@ -1,13 +1,10 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/n2n-dev/n2n/keys"
@@ -24,8 +21,9 @@ func TestSummary(t *testing.T) {
 	}
 	agent := id.Public()
 	who := short(agent.String())
-	refused := &net.OpError{Op: "dial", Net: "tcp4", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 35363},
-		Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	unreachable := func(r peers.UnreachableReason, addrs ...string) error {
+		return &agentError{agent, &peers.UnreachableError{Agent: agent, Reason: r, Addrs: addrs, Err: errors.New("libp2p's words")}}
+	}
 	for _, c := range []struct {
 		err  error
 		want string
@@ -43,8 +41,16 @@ func TestSummary(t *testing.T) {
 		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusOverQuota, Msg: "pending\x1b[2J claims\tare full"}}, who + `'s pending\x1b[2J claims\tare full`},
 		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusOverQuota}}, who + " replied: over quota"},
 		{&agentError{agent, &rpc.StatusError{Status: rpc.StatusUnauthorized, Msg: "it does not accept messages from strangers"}}, who + " replied: unauthorized: it does not accept messages from strangers"},
-		{&agentError{agent, fmt.Errorf("peers: connect: %w: %w", peers.ErrUnreachable, fmt.Errorf("failed to dial: %w", refused))}, "cannot reach " + who + ": 127.0.0.1:35363 refused the connection"},
-		{&agentError{agent, fmt.Errorf("peers: %w: dial: %w", peers.ErrUnreachable, context.DeadlineExceeded)}, "cannot reach " + who + ": no address answered before --dial-timeout"},
+		{unreachable(peers.ReasonRefused, "127.0.0.1:35363"), "cannot reach " + who + ": 127.0.0.1:35363 refused the connection"},
+		{unreachable(peers.ReasonRefused, "127.0.0.1:35363", "127.0.0.1:41000"), "cannot reach " + who + ": 127.0.0.1:35363 and 1 more address refused the connection"},
+		{unreachable(peers.ReasonNoReply, "10.0.0.5:4001", "[::1]:4001", "192.168.1.2:4001"), "cannot reach " + who + ": 10.0.0.5:4001 and 2 more addresses did not answer before --dial-timeout"},
+		{unreachable(peers.ReasonNoReply), "cannot reach " + who + ": the DHT lookup did not end before --dial-timeout"},
+		{unreachable(peers.ReasonRelayRefused, "1.2.3.4:4001"), "cannot reach " + who + ": its relay 1.2.3.4:4001 refused to connect it"},
+		{unreachable(peers.ReasonNoRoute, "192.168.1.2:4001"), "cannot reach " + who + ": no route to 192.168.1.2:4001"},
+		{unreachable(peers.ReasonNotFound), "cannot reach " + who + ": not found: the DHT has no record of it and no peer that knows it"},
+		{unreachable(peers.ReasonNoPeers), "cannot reach " + who + ": no address known for it, and no DHT peer to ask"},
+		{unreachable(peers.ReasonFailed, "127.0.0.1:8080"), "cannot reach " + who + ": the connection to 127.0.0.1:8080 failed"},
+		{fmt.Errorf("resolve: %w", &peers.UnreachableError{Agent: agent, Reason: peers.ReasonRefused, Addrs: []string{"127.0.0.1:1"}}), "cannot reach " + who + ": 127.0.0.1:1 refused the connection"},
 		{&agentError{agent, fmt.Errorf("peers: dht: %w: no bootstrap peers for a DHT lookup", peers.ErrUnreachable)}, "cannot reach " + who + ": no bootstrap peers for a DHT lookup"},
 		{&agentError{agent, fmt.Errorf("peers: %w: %w", peers.ErrUnreachable, peers.ErrWrongPeer)}, "another agent answered at " + who + "'s address"},
 		{&agentError{agent, fmt.Errorf("%w (1s)", rpc.ErrTimeout)}, who + " did not reply: no reply before the deadline (1s)"},

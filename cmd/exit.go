@@ -111,6 +111,7 @@ func classify(err error) (code int, hint string) {
 
 func classifyBase(err error) (int, string) {
 	var ie *chain.IntegrityError
+	var ue *peers.UnreachableError
 	var st *rpc.StatusError
 	var re *rpc.RelayError
 	if errors.As(err, &st) {
@@ -156,6 +157,8 @@ func classifyBase(err error) (int, string) {
 		return exitAuth, "the agent at that address is not the one asked for"
 	case errors.Is(err, rpc.ErrTimeout):
 		return exitTimeout, "raise --timeout if the callee needs longer"
+	case errors.As(err, &ue):
+		return exitUnreachable, unreachableHint(ue.Reason)
 	case errors.Is(err, peers.ErrUnreachable):
 		return exitUnreachable, "check the agent ID, --bootstrap, or add an address with 'n2n peers add'"
 	case errors.Is(err, peers.ErrPortInUse):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -87,7 +88,15 @@ func (n *Node) dial(ctx context.Context, pid peer.ID, addrs []multiaddr.Multiadd
 		return fmt.Errorf("%w: %w", ErrWrongPeer, err)
 	}
 	if all {
-		err = fmt.Errorf("every address refused the connection (the dial was ended): %w", err)
+		var says []string
+		for _, t := range refused {
+			if t.inferred {
+				says = append(says, fmt.Sprintf("%s: counted as refused (a TCP address on its IP refused)", t.addr))
+			} else {
+				says = append(says, fmt.Sprintf("%s: connection refused", t.addr))
+			}
+		}
+		err = fmt.Errorf("every address refused, so the dial was ended (%s): %w", strings.Join(says, "; "), err)
 	}
 	return dialFailure(err, dialled, refused)
 }
