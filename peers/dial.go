@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/core/sec"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/multiformats/go-multiaddr"
@@ -101,9 +102,11 @@ func (n *Node) dial(ctx context.Context, pid peer.ID, addrs []multiaddr.Multiadd
 	return dialFailure(err, dialled, refused)
 }
 
-// queryHost is the host as the DHT sees it: its dials of DHT peers during
-// lookups are bounded by queryDialTimeout and end as soon as every address
-// refused.
+// queryHost is the host as the DHT sees it: its dials of DHT peers are
+// bounded by queryDialTimeout and end as soon as every address refused,
+// whether a lookup dials the peer (Connect) or a lookup's follow-up opens a
+// stream to it unconnected (NewStream, which would otherwise dial with the
+// swarm's own timeout: 5 s for a local address).
 type queryHost struct {
 	host.Host
 	n *Node
@@ -113,4 +116,12 @@ type queryHost struct {
 func (q queryHost) Connect(ctx context.Context, ai peer.AddrInfo) error {
 	_, _, _, err := q.n.connect(ctx, ai, queryDialTimeout)
 	return err
+}
+
+// NewStream implements host.Host.
+func (q queryHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
+	if err := q.Connect(ctx, peer.AddrInfo{ID: p}); err != nil {
+		return nil, err
+	}
+	return q.Host.NewStream(ctx, p, pids...)
 }
