@@ -109,3 +109,16 @@ func (h *harness) initHome(home string) invocation {
 func (h *harness) peersAdd(home, addr string) invocation {
 	return invocation{argv: []string{h.n2n, "--home", home, "peers", "add", h.calleeID, addr}}
 }
+
+// n2nUnreachable is P12's and P13's command: a one-shot `n2n send` to an
+// agent that cannot be reached, bootstrapped from the DHT of dhtnet; it
+// must exit 5.
+func (h *harness) n2nUnreachable(home, boot, agent string) invocation {
+	return invocation{argv: []string{h.n2n, "--home", home, "--bootstrap", boot, "send", agent, "hi"}, wantExit: 5}
+}
+
+// idleServe is P14's daemon: loopback TCP and QUIC, nobody to bootstrap from.
+func (h *harness) idleServe(home, addrFile string) []string {
+	return []string{h.n2n, "--home", home, "serve", "--listen", "/ip4/127.0.0.1/tcp/0",
+		"--listen", "/ip4/127.0.0.1/udp/0/quic-v1", "--addr-file", addrFile}
+}

@@ -59,7 +59,7 @@ func main() {
 	out := flag.String("out", "results.md", "write the table and the machine here (relative to the bench directory)")
 	runs := flag.Int("runs", 30, "timed runs of each whole-process metric (at least 20)")
 	warmup := flag.Int("warmup", 3, "untimed runs first")
-	budget := flag.Duration("budget", 13*time.Minute, "stop measuring (rows say skipped) after this long")
+	budget := flag.Duration("budget", 16*time.Minute, "stop measuring (rows say skipped) after this long")
 	chainN := flag.Int("chain", 1_000_000, "actions in P9's chain")
 	commits := flag.Int("commits", 2000, "one-shot commits in P11")
 	only := flag.String("only", "", "measure only these metrics, e.g. P1,P2 (the table is then not written unless -out is given)")
@@ -117,6 +117,12 @@ func (h *harness) main(repo, n2nBin, out string, commits int) int {
 	}
 	if h.want("P8") {
 		h.measureCaps()
+	}
+	if h.want("P12", "P13") {
+		h.measureFailFast()
+	}
+	if h.want("P14") {
+		h.measureIdle()
 	}
 
 	h.machine.loadEnd = loadAvg()
@@ -194,6 +200,9 @@ func (h *harness) build(n2nBin string) error {
 		if err := goCmd(h.bench, "build", "-trimpath", "-ldflags", "-s -w", "-o", h.binPath(p), "./floor/"+p); err != nil {
 			return err
 		}
+	}
+	if err := goCmd(h.bench, "build", "-trimpath", "-ldflags", "-s -w", "-o", h.binPath("dhtnet"), "./fixture/dhtnet"); err != nil {
+		return err
 	}
 	if err := goCmd(h.bench, "test", "-c", "-o", h.binPath("inproc.test"), "./inproc"); err != nil {
 		return err

@@ -18,10 +18,11 @@ import (
 
 // invocation is one whole-process command to time.
 type invocation struct {
-	argv  []string
-	stdin []byte
-	env   []string
-	want  []byte // expected stdout; nil: any
+	argv     []string
+	stdin    []byte
+	env      []string
+	want     []byte // expected stdout; nil: any
+	wantExit int    // expected exit status (a failure the metric times); 0: success
 }
 
 func (c invocation) String() string { return strings.Join(c.argv, " ") }
@@ -47,6 +48,13 @@ func runOnce(ctx context.Context, c invocation) (time.Duration, []byte, error) {
 	start := time.Now()
 	err := cmd.Run()
 	d := time.Since(start)
+	var exit *exec.ExitError
+	switch {
+	case c.wantExit != 0 && err == nil:
+		return d, out.Bytes(), fmt.Errorf("%s: succeeded, want exit status %d", shortCmd(c.argv), c.wantExit)
+	case c.wantExit != 0 && errors.As(err, &exit) && exit.ExitCode() == c.wantExit:
+		err = nil
+	}
 	if err != nil {
 		return d, out.Bytes(), fmt.Errorf("%s: %v: %s", shortCmd(c.argv), err, firstLine(errb.String()))
 	}
