@@ -175,7 +175,12 @@ var outputForms = []string{
 		"other characters that are not printable \\xNN or \\uNNNN, as in a Go string, so a row is " +
 		"always one line and nothing acts on the terminal. JSON carries every text exactly.",
 	"Diagnostics go to stderr as one line, n2n: error: …, and where one helps a line n2n: hint: …. " +
-		"What another agent answered is marked as its reply (uhCAk… replied: …). With --debug every " +
+		"What another agent answered is marked as its reply (uhCAk… replied: …). An agent that " +
+		"cannot be reached (exit 5) is named with why and the first address that failed: it refused " +
+		"the connection, did not answer before --dial-timeout, its relay refused, there is no route " +
+		"to it, the DHT does not know it, or there is nobody to ask. Only silent addresses wait for " +
+		"--dial-timeout: a refused one fails at once, and a DHT lookup ends once the peers closest to " +
+		"the agent have answered. With --debug every " +
 		"layer of the error follows on n2n: debug: lines. With --json the error is one object on " +
 		"stderr: {\"type\":\"error\",\"code\":N,\"message\":…,\"hint\":…}, with \"detail\" under --debug.",
 }
