@@ -125,6 +125,7 @@ func (h *harness) measureIdle() {
 	share := 100 * float64(cpu1-cpu0) / clockTicks / window.Seconds()
 	wakeups := float64(sw1-sw0) / window.Seconds()
 	p14.n2n = &value{v: share, unit: "%"}
+	h.logf("P14: %.3f %% of a CPU, %.1f wake-ups/s", share, wakeups)
 	p14.note = fmt.Sprintf("`n2n serve` on 127.0.0.1 (TCP and QUIC), no bootstrap peers, nothing sent to it; %s from 5 s after its address file appeared. CPU: utime+stime from /proc/PID/stat. Wake-ups: voluntary+involuntary context switches of all its threads (/proc/PID/task/*/status): %.1f /s.", window.Round(time.Second), wakeups)
 	h.details = append(h.details, fmt.Sprintf("P14 idle daemon: %d clock ticks of CPU and %d context switches in %s", cpu1-cpu0, sw1-sw0, window.Round(time.Millisecond)))
 }
