@@ -53,12 +53,12 @@ func (n *Node) connect(ctx context.Context, ai peer.AddrInfo, timeout time.Durat
 		return nil, nil, false, nil
 	}
 	dialled = append(slices.Clone(ai.Addrs), n.h.Peerstore().Addrs(ai.ID)...)
-	w := n.refusals.watch(ai.ID, dialled)
+	w, done := n.refusals.watch(ai.ID, dialled)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	go func() {
 		select {
-		case <-w.done:
+		case <-done:
 			cancel()
 		case <-ctx.Done():
 		}
@@ -66,7 +66,7 @@ func (n *Node) connect(ctx context.Context, ai peer.AddrInfo, timeout time.Durat
 	err = n.h.Connect(network.WithDialPeerTimeout(ctx, timeout), ai)
 	refused = n.refusals.stop(ai.ID, w)
 	select {
-	case <-w.done:
+	case <-done:
 		all = true
 	default:
 	}

@@ -3,6 +3,7 @@ package peers
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -22,60 +23,69 @@ import (
 // watch (refusals.watch), a dial ends as soon as each of its addresses has
 // refused, a UDP address counting as refused once a TCP address on the same
 // IP has (the same host answered that nothing listens there). Relay and DNS
-// addresses never count: a dial that has any waits for them. Safe for
-// concurrent use.
+// addresses never count: a dial that has any waits for them. The dials of
+// one peer in progress at once share a watch, as the swarm has them share
+// one dial: a refusal the first saw counts for one that joins it later.
+// Safe for concurrent use.
 type refusals struct {
 	mu      sync.Mutex
-	watches map[peer.ID]map[*refusalWatch]struct{}
+	watches map[peer.ID]*refusalWatch
 }
 
-// refusalWatch follows one dial of one peer.
+// refusalWatch follows the dials of one peer in progress (under
+// refusals.mu).
 type refusalWatch struct {
+	refs    int                            // dials sharing it
 	pending map[string]multiaddr.Multiaddr // by netKey: addresses that have not refused
 	seen    []tried                        // the refused ones, observed or inferred
 	ips     map[string]bool                // IPs whose TCP addresses refused
+	endless bool                           // an address that cannot refuse: never done
 	done    chan struct{}                  // closed once nothing is pending
-	endless bool                           // an address that cannot refuse: done never closes
+	closed  bool                           // done is closed; a new address renews it
 }
 
 // watch starts following a dial of p at addrs (every address the swarm will
-// dial). stop must be called when the dial ends.
-func (r *refusals) watch(p peer.ID, addrs []multiaddr.Multiaddr) *refusalWatch {
-	w := &refusalWatch{pending: map[string]multiaddr.Multiaddr{}, ips: map[string]bool{}, done: make(chan struct{})}
+// dial); done is closed once every one of them refused. stop must be called
+// when the dial ends.
+func (r *refusals) watch(p peer.ID, addrs []multiaddr.Multiaddr) (w *refusalWatch, done <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.watches == nil {
+		r.watches = map[peer.ID]*refusalWatch{}
+	}
+	w = r.watches[p]
+	if w == nil {
+		w = &refusalWatch{pending: map[string]multiaddr.Multiaddr{}, ips: map[string]bool{}, done: make(chan struct{})}
+		r.watches[p] = w
+	}
+	w.refs++
+	direct := 0
 	for _, a := range addrs {
 		k, ok := netKey(a)
 		switch {
 		case ok:
-			w.pending[k] = a
+			direct++
+			w.add(k, a)
 		case isCircuit(a) || isDNS(a):
 			w.endless = true
 		}
 	}
-	if len(w.pending) == 0 {
+	if direct == 0 {
 		w.endless = true
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.watches == nil {
-		r.watches = map[peer.ID]map[*refusalWatch]struct{}{}
-	}
-	if r.watches[p] == nil {
-		r.watches[p] = map[*refusalWatch]struct{}{}
-	}
-	r.watches[p][w] = struct{}{}
-	return w
+	w.settle()
+	return w, w.done
 }
 
-// stop ends w and returns the addresses it saw refused (all of them when
-// w.done is closed).
+// stop ends a dial's use of w and returns the addresses seen refused so far
+// (all of them when w.done is closed).
 func (r *refusals) stop(p peer.ID, w *refusalWatch) []tried {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.watches[p], w)
-	if len(r.watches[p]) == 0 {
+	if w.refs--; w.refs == 0 && r.watches[p] == w {
 		delete(r.watches, p)
 	}
-	return w.seen
+	return slices.Clone(w.seen)
 }
 
 // report: a TCP dial of p at a was refused.
@@ -86,9 +96,27 @@ func (r *refusals) report(p peer.ID, a multiaddr.Multiaddr) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for w := range r.watches[p] {
+	if w := r.watches[p]; w != nil {
 		w.refused(k, a)
+		w.settle()
 	}
+}
+
+// add follows the address a (key k), unless it already counts as refused.
+func (w *refusalWatch) add(k string, a multiaddr.Multiaddr) {
+	for _, t := range w.seen {
+		if kt, _ := netKey(t.addr); kt == k {
+			return
+		}
+	}
+	if isUDP(a) && w.ips[ipOf(a)] {
+		w.seen = append(w.seen, tried{addr: a, reason: ReasonRefused, inferred: true})
+		return
+	}
+	if _, ok := w.pending[k]; !ok && w.closed { // an address no earlier dial had
+		w.done, w.closed = make(chan struct{}), false
+	}
+	w.pending[k] = a
 }
 
 // refused marks the TCP address a (key k) and the UDP addresses on its IP.
@@ -99,16 +127,22 @@ func (w *refusalWatch) refused(k string, a multiaddr.Multiaddr) {
 	delete(w.pending, k)
 	w.seen = append(w.seen, tried{addr: a, reason: ReasonRefused})
 	ip := ipOf(a)
-	if !w.ips[ip] {
-		w.ips[ip] = true
-		for pk, pa := range w.pending {
-			if ipOf(pa) == ip && isUDP(pa) {
-				delete(w.pending, pk)
-				w.seen = append(w.seen, tried{addr: pa, reason: ReasonRefused, inferred: true})
-			}
+	if w.ips[ip] {
+		return
+	}
+	w.ips[ip] = true
+	for pk, pa := range w.pending {
+		if ipOf(pa) == ip && isUDP(pa) {
+			delete(w.pending, pk)
+			w.seen = append(w.seen, tried{addr: pa, reason: ReasonRefused, inferred: true})
 		}
 	}
-	if len(w.pending) == 0 && !w.endless {
+}
+
+// settle closes done once nothing is pending.
+func (w *refusalWatch) settle() {
+	if len(w.pending) == 0 && !w.endless && !w.closed {
+		w.closed = true
 		close(w.done)
 	}
 }

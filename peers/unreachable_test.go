@@ -233,3 +233,58 @@ func TestUnreachableReasons(t *testing.T) {
 		t.Fatalf("relay addresses: %q", ue.Addrs)
 	}
 }
+
+// TestRefusalWatch: a dial's watch is done once each address refused, a
+// QUIC address once a TCP address on its IP did; a dial that joins one in
+// progress sees what it saw; a relay address keeps it from ever being done.
+func TestRefusalWatch(t *testing.T) {
+	var r refusals
+	p, q := peerIDOf(genIdentity(t).Public()), peerIDOf(genIdentity(t).Public())
+	tcpA, quicA := mustAddrs(t, "/ip4/10.0.0.1/tcp/4001")[0], mustAddrs(t, "/ip4/10.0.0.1/udp/4002/quic-v1")[0]
+	tcpB := mustAddrs(t, "/ip6/::1/tcp/4001")[0]
+	isDone := func(done <-chan struct{}) bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+
+	w, done := r.watch(p, []multiaddr.Multiaddr{tcpA, quicA, tcpB})
+	r.report(p, tcpA)
+	r.report(q, tcpB) // another peer's
+	if isDone(done) {
+		t.Fatal("done with [::1]:4001 not refused")
+	}
+	w2, done2 := r.watch(p, []multiaddr.Multiaddr{tcpA, quicA, tcpB}) // joins after tcpA refused
+	r.report(p, tcpB)
+	if !isDone(done) || !isDone(done2) {
+		t.Fatal("not done once every address refused (the second dial joined after the first refusal)")
+	}
+	r.stop(p, w2)
+	seen := r.stop(p, w)
+	want := map[string]bool{"10.0.0.1:4001": false, "10.0.0.1:4002": true, "[::1]:4001": false}
+	if len(seen) != len(want) {
+		t.Fatalf("seen %v", seen)
+	}
+	for _, s := range seen {
+		if inferred, ok := want[netAddr(s.addr)]; !ok || inferred != s.inferred || s.reason != ReasonRefused {
+			t.Errorf("seen %s inferred=%v %s", netAddr(s.addr), s.inferred, s.reason)
+		}
+	}
+	if len(r.watches) != 0 {
+		t.Fatalf("%d watches left", len(r.watches))
+	}
+
+	relay := mustAddrs(t, "/ip4/10.0.0.9/tcp/4001/p2p/"+q.String()+"/p2p-circuit")[0]
+	w, done = r.watch(p, []multiaddr.Multiaddr{tcpA, relay})
+	r.report(p, tcpA)
+	if isDone(done) {
+		t.Fatal("done although a relay address is left")
+	}
+	r.stop(p, w)
+	if got := netAddr(relay); got != "10.0.0.9:4001" {
+		t.Fatalf("relay address shown as %s", got)
+	}
+}
