@@ -18,5 +18,10 @@
 // written unless the filesystem has room for what Badger may write through
 // its memory-mapped files (space.go; ErrNoSpace otherwise).
 //
+// Badger's own compactors are off (they look at the levels every 50 ms,
+// which kept an idle daemon awake): a writing Chain compacts level 0 itself,
+// in the background as writes come in and at Close, so nothing in this
+// package runs on a timer.
+//
 // A *Chain is safe for concurrent use by multiple goroutines.
 package chain
