@@ -59,10 +59,11 @@ func unreachableHint(r peers.UnreachableReason) string {
 		return "the agent is behind NAT and its relay holds no reservation for it: is its daemon running, bootstrapped from a public n2n node?"
 	case peers.ReasonNoRoute:
 		return "its address is on a network this machine cannot reach (behind NAT?): agents there are reached through a relay, a public n2n node they bootstrap from"
-	case peers.ReasonNotFound:
-		return "check the agent ID; an agent is found only while its daemon runs with --bootstrap into the same DHT, or add its address with 'n2n peers add AGENT ADDR'"
-	case peers.ReasonNoPeers:
-		return "give --bootstrap ADDR (or N2N_BOOTSTRAP) to look it up in the DHT, or add its address with 'n2n peers add AGENT ADDR'"
+	case peers.ReasonNotFound, peers.ReasonNoPeers:
+		// One hint for both: a daemon asks the DHT peers its host knows
+		// where a one-shot command without --bootstrap has no one to ask,
+		// and the two must read alike but for the reason.
+		return "check the agent ID; it is found only while its daemon runs bootstrapped into the DHT you ask (--bootstrap ADDR or N2N_BOOTSTRAP), or add its address with 'n2n peers add AGENT ADDR'"
 	}
 	return "--debug shows what each address said"
 }
