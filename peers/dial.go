@@ -15,20 +15,34 @@ import (
 	"github.com/libp2p/go-libp2p/core/sec"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
-// queryDialTimeout bounds the dial of one DHT peer during a lookup. A
-// lookup ends only once the closest peers it heard of have answered or
-// failed, so a silent one (a peer gone without a word, or behind NAT with
-// only private addresses) held it up for the whole dial timeout, and with
-// it the command. A lookup asks many peers; one that takes longer than
-// this to connect is skipped (kad-dht then drops it from the routing
-// table, as it does any peer that fails a dial). Handshakes with libp2p
-// peers take two to four round trips, within it on the internet. On a
-// machine so loaded that local handshakes take longer (seen at a load of
-// 10 on 2 cores), lookups skip live peers too, and end with what the
-// others said.
-const queryDialTimeout = time.Second
+// The dial of one DHT peer during a lookup is bounded: a lookup ends only
+// once the closest peers it heard of have answered or failed, so a silent
+// one (gone without a word, or behind a NAT with only private addresses)
+// held it up for the whole dial timeout, and with it the command. A peer
+// that takes longer is skipped (kad-dht then drops it from the routing
+// table, as it does any peer that fails a dial). A handshake takes two to
+// four round trips: on this machine or network (queryDialLocal) a second is
+// ample — only a machine so loaded that local handshakes take longer (seen
+// at a load of 10 on 2 cores) skips live peers; across the internet
+// (queryDialRemote) three seconds leave room for long and lossy links.
+const (
+	queryDialLocal  = time.Second
+	queryDialRemote = 3 * time.Second
+)
+
+// queryDialTimeout is the bound for dialling a DHT peer at addrs: local
+// when every address is loopback or private.
+func queryDialTimeout(addrs []multiaddr.Multiaddr) time.Duration {
+	for _, a := range addrs {
+		if !manet.IsIPLoopback(a) && !manet.IsPrivateAddr(a) {
+			return queryDialRemote
+		}
+	}
+	return queryDialLocal
+}
 
 func (n *Node) connAddrs(pid peer.ID) []multiaddr.Multiaddr {
 	var out []multiaddr.Multiaddr
@@ -114,7 +128,8 @@ type queryHost struct {
 
 // Connect implements host.Host.
 func (q queryHost) Connect(ctx context.Context, ai peer.AddrInfo) error {
-	_, _, _, err := q.n.connect(ctx, ai, queryDialTimeout)
+	addrs := append(slices.Clone(ai.Addrs), q.Peerstore().Addrs(ai.ID)...)
+	_, _, _, err := q.n.connect(ctx, ai, queryDialTimeout(addrs))
 	return err
 }
 

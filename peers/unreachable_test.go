@@ -288,3 +288,25 @@ func TestRefusalWatch(t *testing.T) {
 		t.Fatalf("relay address shown as %s", got)
 	}
 }
+
+// TestQueryDialTimeout: a DHT peer on this machine or network gets a second
+// to connect, one with any address beyond it three.
+func TestQueryDialTimeout(t *testing.T) {
+	for _, c := range []struct {
+		addrs []string
+		want  time.Duration
+	}{
+		{[]string{"/ip4/127.0.0.1/tcp/4001"}, queryDialLocal},
+		{[]string{"/ip4/192.168.1.2/tcp/4001", "/ip6/::1/udp/4001/quic-v1"}, queryDialLocal},
+		{[]string{"/ip4/10.0.0.2/tcp/4001", "/ip4/203.0.113.9/tcp/4001"}, queryDialRemote},
+		{[]string{"/dns4/example.org/tcp/4001"}, queryDialRemote},
+	} {
+		var addrs []multiaddr.Multiaddr
+		for _, s := range c.addrs {
+			addrs = append(addrs, multiaddr.StringCast(s))
+		}
+		if got := queryDialTimeout(addrs); got != c.want {
+			t.Errorf("%v: %v, want %v", c.addrs, got, c.want)
+		}
+	}
+}
