@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -20,7 +21,7 @@ import (
 const module = "github.com/n2n-dev/n2n"
 
 // allowed lists, for each package of the program, the project packages it may
-// import directly (DESIGN §2). Anything not listed may not be imported.
+// import directly (the README's Layout table). Anything not listed may not be imported.
 var allowed = map[string][]string{
 	"":              {"cmd", "output"},
 	"cmd":           {"keys", "chain", "caps", "noiseproto", "peers", "rpc", "daemon", "localsock", "output"},
@@ -93,14 +94,14 @@ func TestImportDirections(t *testing.T) {
 		name := rel(p.ImportPath)
 		ok, known := allowed[name]
 		if !known {
-			t.Errorf("package %q is not in the layout table (DESIGN §2); add it to allowed", name)
+			t.Errorf("package %q is not in the layout table (README's Layout); add it to allowed", name)
 			continue
 		}
 		for _, imp := range p.Imports {
 			if strings.HasPrefix(imp, module) {
 				dep := rel(imp)
 				if !contains(ok, dep) {
-					t.Errorf("%s imports %s: not allowed by DESIGN §2", or(name, "main"), dep)
+					t.Errorf("%s imports %s: not allowed by the layout (README)", or(name, "main"), dep)
 				}
 				continue
 			}
@@ -306,4 +307,29 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TestStandsAlone: no file of the repository points at a path outside it
+// or at a document a user of the repository does not have. (The patterns
+// are built so that this file does not match them.)
+func TestStandsAlone(t *testing.T) {
+	out, err := exec.Command("git", "ls-files").Output()
+	if err != nil {
+		t.Skipf("git ls-files: %v (not a git checkout)", err)
+	}
+	bad := regexp.MustCompile(`\.\./` + `shared|DESIGN` + `(\.md| §)|/work` + `/|seeds` + `/`)
+	for _, f := range strings.Fields(string(out)) {
+		if f == "layout_test.go" || f == "tools/gendocs/gendocs_test.go" || strings.HasPrefix(f, "testdata/") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil || bytes.IndexByte(src, 0) >= 0 {
+			continue // gone from the working tree, or binary
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if m := bad.FindString(line); m != "" {
+				t.Errorf("%s:%d: %q points outside the repository", f, i+1, m)
+			}
+		}
+	}
 }

@@ -318,7 +318,7 @@ func nonCanonical(b []byte) []byte {
 }
 
 // TestFunctionNameByHand: the hand-written name check accepts exactly what
-// the pattern of DESIGN §8 does.
+// the pattern of function names does.
 func TestFunctionNameByHand(t *testing.T) {
 	re := regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	alphabet := "az09_AZ.-* \x00é"

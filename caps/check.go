@@ -20,7 +20,7 @@ type Decision struct {
 
 // Check decides whether caller (already authenticated) may call function,
 // presenting secret (nil for none), on the agent whose chain c is. In order
-// (DESIGN §5):
+// (PROTOCOL.md §10.3):
 //
 //  1. caller is the chain's agent: the author grant;
 //  2. a live unrestricted grant covers function (whatever secret is given);

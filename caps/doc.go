@@ -1,4 +1,4 @@
-// Package caps owns capability security (DESIGN §5): grant and claim
+// Package caps owns capability security (PROTOCOL.md §10.3): grant and claim
 // entries on the source chain, tickets (the text a grantor hands out of
 // band), revocation and update of grants, and the authorization check run
 // for every incoming call.

@@ -14,7 +14,7 @@ import (
 	"github.com/n2n-dev/n2n/keys"
 )
 
-// Access is the kind of a grant (DESIGN §5).
+// Access is the kind of a grant.
 type Access string
 
 // The grant access kinds; AccessAuthor is the implicit grant of the chain's
@@ -129,7 +129,7 @@ func (g Grant) clone() Grant {
 // decMode reads grant and claim entries and tickets.
 var decMode = detcbor.DecMode(detcbor.Limits{MaxNestedLevels: 4, MaxArrayElements: MaxAssignees, MaxMapPairs: 16})
 
-// Validate checks the grant against DESIGN §5. Errors wrap keys.ErrMalformed.
+// Validate checks the grant against the grant rules (PROTOCOL.md §10.3). Errors wrap keys.ErrMalformed.
 func (g *Grant) Validate() error {
 	if err := g.check(); err != nil {
 		return fmt.Errorf("caps: %w", err)

@@ -14,7 +14,7 @@ import (
 // ActionType is what an action does to its entry.
 type ActionType string
 
-// The action types of DESIGN §4.
+// The action types.
 const (
 	Create ActionType = "create"
 	Update ActionType = "update"

@@ -1,5 +1,5 @@
 // Package chain owns the agent's home store (Badger) and the source chain in
-// it: an append-only sequence of signed actions (DESIGN §4), their entries,
+// it: an append-only sequence of signed actions, their entries,
 // and the indexes (by hash, by entry type, by target) that make opening and
 // lookups independent of the chain's length. It also offers small side stores
 // in the same database for data that is kept in the home but is not on the

@@ -12,7 +12,7 @@ import (
 )
 
 // serve's options that say who may write into the home and how much others
-// can make it keep (DESIGN §10; consentContract says it for people).
+// can make it keep (consentContract says it for people).
 
 func policyFlags() []cli.Flag {
 	q := daemon.DefaultQuotas

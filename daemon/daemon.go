@@ -14,7 +14,7 @@ import (
 // DefaultConcurrency is how many handlers run at once by default.
 const DefaultConcurrency = 16
 
-// Daemon is the conductor of DESIGN §1: it owns the open home and the warm
+// Daemon is the conductor (n2n serve): it owns the open home and the warm
 // node, answers other agents, runs handlers and keeps the inbox. Make it
 // with New.
 type Daemon struct {
@@ -26,7 +26,7 @@ type Daemon struct {
 	// DefaultLimits. Set before Start.
 	Limits Limits
 	// Policy says who may write into the home: messages and delivered
-	// claims (DESIGN §10). New sets DefaultPolicy.
+	// claims (policy.go). New sets DefaultPolicy.
 	Policy Policy
 	// Quotas bound what others can make the daemon keep: the inbox, the
 	// audit log, claims from strangers and pending claims. New sets

@@ -1,4 +1,4 @@
-// Package daemon is the conductor of DESIGN §1 ("n2n serve"): it holds the
+// Package daemon is the conductor ("n2n serve"): it holds the
 // open home and the warm node, answers the sessions of other agents
 // (through rpc.Endpoint, with the Daemon as rpc.Dispatcher), checks each
 // call against the capabilities on the chain (caps), runs function handlers
@@ -8,7 +8,7 @@
 // in side stores of the home, and publishes events to its subscribers.
 //
 // What strangers can make the daemon spend is bounded before any capability
-// is checked (limits.go, DESIGN §10): sessions at once, in all and per
+// is checked (limits.go): sessions at once, in all and per
 // agent, and new sessions a second per agent — a stream over them is reset
 // as busy before its handshake — and the memory that requests in progress
 // hold, in all and per agent (the endpoint's rpc.Budget). DefaultLimits
@@ -18,7 +18,7 @@
 // receive function, or the inbox) or call (capability check, then handler
 // or receive_claim; audited).
 //
-// Strangers and consent (DESIGN §10, policy.go): Policy says whose messages
+// Strangers and consent (policy.go): Policy says whose messages
 // are taken (others: unauthorized) and whose delivered claims go onto the
 // chain at once; Quotas bound the rest. The inbox counts each sender's
 // messages and bytes from its keys (time, random, sender, body length) and

@@ -22,7 +22,7 @@ func ValidFunctionName(name string) bool {
 	return name != caps.ReceiveClaim && caps.ValidFunction(name)
 }
 
-// Functions finds and runs function handlers (DESIGN §8): executables in a
+// Functions finds and runs function handlers (FUNCTION HANDLERS in the man page): executables in a
 // directory, or commands given to serve --fn. At most Limit run at once.
 type Functions struct {
 	Dir   string            // <home>/functions

@@ -10,7 +10,7 @@ import (
 )
 
 // Limits bound what other agents can make the daemon spend before any
-// capability is checked (DESIGN §10). Every agent is counted by its key:
+// capability is checked (LIMITS in the man page). Every agent is counted by its key:
 // a session's libp2p peer is its Noise agent (rpc insists), so sessions and
 // handshakes are counted by the peer that opens the stream, before the
 // handshake is spent on it.

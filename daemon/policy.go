@@ -26,7 +26,7 @@ func ParseAccept(s string) (Accept, error) {
 	return "", fmt.Errorf("%q: want anyone, contacts or none", s)
 }
 
-// Policy is who may write into this agent's home (DESIGN §10).
+// Policy is who may write into this agent's home (STRANGERS AND CONSENT in the man page).
 type Policy struct {
 	// Messages: who may send messages (to the inbox or to the receive
 	// function). A message from anyone else is refused as unauthorized.
@@ -43,7 +43,7 @@ type Policy struct {
 var DefaultPolicy = Policy{Messages: AcceptAnyone, Claims: AcceptAnyone}
 
 // Quotas bound what other agents can make the daemon keep in the home
-// (DESIGN §10): the inbox, the audit log, claims on the chain and claims
+// (STRANGERS AND CONSENT in the man page): the inbox, the audit log, claims on the chain and claims
 // waiting for the user. Counted by agent: a session's caller is
 // authenticated.
 type Quotas struct {

@@ -1,5 +1,5 @@
 // Package localsock is the local socket protocol between a command and the
-// daemon of its home (DESIGN §1): the command sends its command line, the
+// daemon of its home: the command sends its command line, the
 // daemon runs it in-process against its open home and warm host and streams
 // back stdout, stderr and the exit status, so both paths print the same
 // bytes.

@@ -6,7 +6,7 @@ import (
 	"github.com/flynn/noise"
 )
 
-// Protocol constants: fixed by the wire format (DESIGN.md §6). Changing one
+// Protocol constants: fixed by the wire format (PROTOCOL.md). Changing one
 // makes this side unable to talk to peers that did not change it too.
 const (
 	protocolName = "Noise_IK_25519_ChaChaPoly_BLAKE2s" // the Noise protocol name, hashed into h
@@ -33,7 +33,7 @@ const (
 const (
 	// DefaultMaxFrame is the largest application frame a Session writes or
 	// accepts when Config.MaxFrame is 0: the 16 MiB payload limit of
-	// DESIGN.md §6 plus 64 KiB for the request envelope around it.
+	// PROTOCOL.md §8 plus 64 KiB for the request envelope around it.
 	DefaultMaxFrame = 16<<20 + 64<<10
 
 	// minBufferSize is the smallest send or receive buffer a Session

@@ -1,4 +1,4 @@
-// Package noiseproto owns n2n's session layer (DESIGN.md §6): the
+// Package noiseproto owns n2n's session layer (PROTOCOL.md §3, §4): the
 // Noise_IK_25519_ChaChaPoly_BLAKE2s handshake, on flynn/noise, over any
 // io.ReadWriter, and the framing of application frames of any size up to a
 // limit into Noise transport messages. It knows nothing of libp2p, requests

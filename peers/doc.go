@@ -2,7 +2,7 @@
 // (so the peer ID is derived from the agent ID), the n2n Kademlia DHT
 // (protocol prefix "/n2n", its own network), the signed agent record and its
 // DHT validator, the address book, resolution of an agent to a connection
-// (DESIGN §7: live connection, address book, DHT), and /n2n/1.0.0 streams.
+// (live connection, address book, DHT), and /n2n/1.0.0 streams.
 // No other package imports libp2p; callers see keys.PublicKey, multiaddrs,
 // and the Stream interface.
 //
@@ -123,7 +123,7 @@
 //   - card.go: contact cards; the home's bootstrap nodes.
 //   - contacts.go: Contacts, names for agents, in a Store.
 //   - steps.go: WithStepFunc, the steps of resolution as they begin.
-//   - resolve.go: Connect and Resolve (DESIGN §7).
+//   - resolve.go: Connect and Resolve.
 //   - stream.go: /n2n/1.0.0 streams.
 //
 // Concurrency: Node, AddrBook (with one writer per Store), Contacts and

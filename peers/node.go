@@ -21,7 +21,7 @@ import (
 
 // Protocol constants.
 const (
-	// ProtocolID is the libp2p protocol of n2n sessions (DESIGN §6).
+	// ProtocolID is the libp2p protocol of n2n sessions (PROTOCOL.md §2).
 	ProtocolID = "/n2n/1.0.0"
 	// DHTPrefix is the protocol prefix of the n2n Kademlia DHT: its protocol
 	// is "/n2n/kad/1.0.0", separate from the public IPFS DHT.

@@ -19,7 +19,7 @@ import (
 // lookupTimeout bounds one DHT lookup (record and FindPeer together).
 const lookupTimeout = 30 * time.Second
 
-// Source is the resolution step (DESIGN §7) that connected.
+// Source is the resolution step that connected.
 type Source int
 
 // The steps, in the order they are tried.

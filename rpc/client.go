@@ -45,7 +45,7 @@ func (e *Endpoint) Client(dialTimeout, timeout time.Duration) *Client {
 }
 
 // Do makes one request to the agent `to`, on the session the endpoint keeps
-// with it or on a new one (resolved and connected as DESIGN §7 says). It is
+// with it or on a new one (resolved and connected by peers: live connection, address book, DHT). It is
 // safe to call from many goroutines at once. It returns the response and
 // the resolution step that connected (SourceConnected for a kept session).
 // Errors: ErrTooLarge before anything is sent, peers.ErrUnreachable (a

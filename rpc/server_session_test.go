@@ -109,7 +109,7 @@ func TestZeroTimeoutIsTimeout(t *testing.T) {
 }
 
 // TestFirstRequestMustBeSigned: a session whose first request is not the
-// signed one of DESIGN §6 runs nothing.
+// signed one of PROTOCOL.md §5.3 runs nothing.
 func TestFirstRequestMustBeSigned(t *testing.T) {
 	caller, callee := ids(t)
 	c, s := net.Pipe()

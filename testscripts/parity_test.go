@@ -27,7 +27,7 @@ type parityCase struct {
 	env   []string // added to the environment
 	set   string   // NAME=REGEXP: NAME takes the first submatch in stdout
 	// byDesign are parts of the output that differ between the paths on
-	// purpose, replaced before comparing: DESIGN §7 makes the daemon's live
+	// purpose, replaced before comparing: resolution makes the daemon's live
 	// connections the first step of resolution, its warm host knows DHT
 	// peers a one-shot host does not, and only a daemon listens.
 	byDesign []string
@@ -140,7 +140,7 @@ type parityRun struct {
 
 // TestSameWithAndWithoutDaemon: every command gives the same stdout,
 // stderr and exit status run one-shot and through the home's daemon
-// (DESIGN §1), in pipes and on terminals, with NO_COLOR and TERM=dumb,
+// (README: same output either way), in pipes and on terminals, with NO_COLOR and TERM=dumb,
 // and with arguments that are not UTF-8. The cases run on two copies of
 // one home, a's without a daemon and b's through one; what differs only
 // because each run makes new hashes, tickets and times is replaced by

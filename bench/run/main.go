@@ -1,4 +1,4 @@
-// Command run is n2n's benchmark suite (issue #5): it builds the floor
+// Command run is n2n's benchmark suite: it builds the floor
 // programs, starts a throwaway sshd (bench/ssh/anchor.sh), n2n agents and
 // the floor's own servers on 127.0.0.1, times every metric of the issue
 // with n2n, its floor (the same libraries without n2n's layers) and the ssh
@@ -485,7 +485,7 @@ func (h *harness) measureLocal(commits int) {
 		{"P10 floor (trivial static binary)", h.nop(), &p10.floor},
 		{"P10 (info) n2n version: no home opened", h.coldLocal(home, "version"), &version}}
 	if _, err := h.must(invocation{argv: []string{h.n2n, "grants", "--help"}}); err != nil {
-		p10g.n2n = naValue("`n2n grants` does not exist yet (issue #4)")
+		p10g.n2n = naValue("`n2n grants` does not exist in this build")
 	} else {
 		group = append(group, timed{"P10 n2n grants", h.coldLocal(home, "grants"), &p10g.n2n})
 	}

@@ -272,7 +272,8 @@ func (h *harness) markdown(table string) string {
 	for _, d := range h.details {
 		fmt.Fprintf(&b, "- %s\n", d)
 	}
-	return b.String()
+	// Paths in the figures are the repository's, not this machine's.
+	return strings.ReplaceAll(b.String(), h.bench+"/", "bench/")
 }
 
 type machineInfo struct {

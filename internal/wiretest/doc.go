@@ -1,5 +1,5 @@
 // Package wiretest is a client of n2n's wire protocol for tests, written
-// from the protocol (DESIGN §6, noiseproto/doc.go, rpc/doc.go) rather than
+// from the protocol (PROTOCOL.md) rather than
 // from the packages that implement it: it runs the Noise IK handshake with
 // flynn/noise itself and writes transport messages one at a time on a real
 // libp2p stream (peers), so that a test can do what a well-behaved peer
