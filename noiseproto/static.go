@@ -80,9 +80,10 @@ func (s *Static) use() (priv, pub []byte, key *ecdh.PrivateKey, err error) {
 }
 
 // agentX25519 is k.X25519() (the X25519 form of an agent key, a point
-// decompression and an inversion) through a small cache: a daemon meets the
+// decompression and an inversion) through a small cache: a caller dials the
 // same agents again and again. It holds public keys only. Keys that are not
-// curve points are not cached.
+// curve points are not cached. Only the initiator uses it, for the agent it
+// chose to dial: a responder's use would be a timing oracle (handshake.go).
 func agentX25519(k keys.PublicKey) ([dhLen]byte, error) {
 	x25519Cache.Lock()
 	x, ok := x25519Cache.m[k]

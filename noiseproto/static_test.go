@@ -212,3 +212,22 @@ func TestAgentX25519(t *testing.T) {
 		t.Fatalf("cache holds %d keys (limit %d), or a non-point", len(x25519Cache.m), maxAgentX25519)
 	}
 }
+
+// TestResponderLearnsNoAgents: accepting a session does not put the
+// initiator's key in agentX25519's cache, so how fast a responder refuses a
+// claimed key cannot say whether it met that agent before; the initiator's
+// key of the agent it dialled is cached.
+func TestResponderLearnsNoAgents(t *testing.T) {
+	x25519Cache.Lock()
+	x25519Cache.m = nil
+	x25519Cache.Unlock()
+	sessionPair(t, newOwnDH(), newOwnDH(), 0)
+	x25519Cache.Lock()
+	defer x25519Cache.Unlock()
+	if _, ok := x25519Cache.m[identity(t, 1).Public()]; ok {
+		t.Error("the responder cached the initiator's key")
+	}
+	if _, ok := x25519Cache.m[identity(t, 2).Public()]; !ok {
+		t.Error("the initiator did not cache the key of the agent it dialled")
+	}
+}
