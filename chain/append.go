@@ -51,6 +51,8 @@ func (c *Chain) Append(d Draft) (Record, error) {
 	if err := c.roomFor(draftSize(&d)); err != nil {
 		return Record{}, fmt.Errorf("chain: append: %w", err)
 	}
+	c.writeMu.RLock()
+	defer c.writeMu.RUnlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 

@@ -23,5 +23,10 @@
 // in the background as writes come in and at Close, so nothing in this
 // package runs on a timer.
 //
+// The room of deleted values comes back only through ReclaimSpace, which
+// rewrites Badger's value log (values of 64 KiB or more live there); the
+// writes of the chain wait while it flushes and compacts, and never fail
+// because of it.
+//
 // A *Chain is safe for concurrent use by multiple goroutines.
 package chain

@@ -201,6 +201,8 @@ func (s *Side) Set(k, v []byte) error {
 	if s.c.ro {
 		return ErrReadOnly
 	}
+	s.c.writeMu.RLock()
+	defer s.c.writeMu.RUnlock()
 	if err := s.c.roomFor(len(s.prefix) + len(k) + len(v)); err != nil {
 		return err
 	}
@@ -215,6 +217,8 @@ func (s *Side) SetMany(kvs [][2][]byte) error {
 	if s.c.ro {
 		return ErrReadOnly
 	}
+	s.c.writeMu.RLock()
+	defer s.c.writeMu.RUnlock()
 	n := 0
 	for _, kv := range kvs {
 		n += len(s.prefix) + len(kv[0]) + len(kv[1])
@@ -239,6 +243,8 @@ func (s *Side) Delete(k []byte) error {
 	if s.c.ro {
 		return ErrReadOnly
 	}
+	s.c.writeMu.RLock()
+	defer s.c.writeMu.RUnlock()
 	if err := s.c.roomFor(len(s.prefix) + len(k)); err != nil {
 		return err
 	}
@@ -252,6 +258,8 @@ func (s *Side) DeleteMany(ks [][]byte) error {
 	if s.c.ro {
 		return ErrReadOnly
 	}
+	s.c.writeMu.RLock()
+	defer s.c.writeMu.RUnlock()
 	n := 0
 	for _, k := range ks {
 		n += len(s.prefix) + len(k)

@@ -88,6 +88,13 @@ type Chain struct {
 	id   *keys.Identity
 	mu   sync.Mutex // serializes appends
 
+	// writeMu is held shared by every write and by the background
+	// compaction, and alone by ReclaimSpace while Badger refuses writes
+	// (reclaim.go).
+	writeMu   sync.RWMutex
+	reclaimMu sync.Mutex // one ReclaimSpace at a time; Close waits for it
+	closed    bool       // Close has begun: ReclaimSpace does nothing (under reclaimMu)
+
 	signed signedSet // actions whose signature verified (GetAuthentic)
 
 	// Level-0 compaction in place of Badger's compactors (compactCheck).
@@ -322,6 +329,9 @@ func (c *Chain) Identity() *keys.Identity { return c.id }
 func (c *Chain) Close() error {
 	c.closeOnce.Do(func() {
 		if !c.ro {
+			c.reclaimMu.Lock()
+			c.closed = true
+			c.reclaimMu.Unlock()
 			c.compactMu.Lock()
 			c.closing = true
 			c.compactMu.Unlock()
@@ -357,7 +367,9 @@ func (c *Chain) wrote(n int) {
 	c.written.Store(0)
 	c.compacting = true
 	c.compactWG.Go(func() {
+		c.writeMu.RLock()
 		c.compactIfNeeded()
+		c.writeMu.RUnlock()
 		c.compactMu.Lock()
 		c.compacting = false
 		c.compactMu.Unlock()
