@@ -17,7 +17,8 @@ func inboxCommand() *cli.Command {
 		Description: "Messages are kept in the home, not on the chain, one per line: time, sender,\n" +
 			"the message (escaped: \\t, \\n, \\\\, \\xNN …; --json has it exactly). With --follow,\n" +
 			"keeps printing messages as the daemon receives them. With --clear, removes the\n" +
-			"messages it prints, which makes room in the inbox (serve's --inbox-max-*).",
+			"messages it prints, which makes room in the inbox (serve's --inbox-max-*) and gives\n" +
+			"their disk space back.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new messages (needs n2n serve)"},
 			&cli.BoolFlag{Name: "clear", Usage: "remove the messages printed"},
@@ -47,7 +48,7 @@ func runInbox(ctx context.Context, e *env, follow, clear bool) error {
 	if err != nil {
 		return err
 	}
-	box := daemon.Inbox{Store: c.Side(daemon.InboxSide)}
+	box := daemon.HomeInbox(c)
 	if e.daemon != nil {
 		box = e.daemon.Inbox() // counts what --clear frees against its quotas
 	}
@@ -63,6 +64,10 @@ func runInbox(ctx context.Context, e *env, follow, clear bool) error {
 	})
 	if err == nil && clear && len(printed) > 0 {
 		err = box.Remove(printed)
+		if errors.Is(err, daemon.ErrNotReclaimed) {
+			e.io.Warn("%s", summary(err))
+			err = nil
+		}
 	}
 	done()
 	if err != nil {

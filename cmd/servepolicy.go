@@ -113,7 +113,7 @@ func consentContract() []string {
 		fmt.Sprintf("The inbox keeps at most %s and %d messages in all, %s and %d from one sender "+
 			"(--inbox-max-size, --inbox-max-messages, --inbox-sender-max-size, --inbox-sender-max-messages). "+
 			"A message over either is refused with over_quota and the sender exits 9; nothing stored is "+
-			"dropped: n2n inbox --clear makes room.",
+			"dropped: n2n inbox --clear makes room, and gives the disk space of the messages it removes back.",
 			sizeText(q.InboxBytes), q.InboxMessages, sizeText(q.SenderBytes), q.SenderMessages),
 		fmt.Sprintf("The audit log keeps %s of records, the oldest dropped first, and drops those older "+
 			"than %d days when serve starts and as calls are recorded (--audit-max-size, --audit-max-age). "+

@@ -80,7 +80,7 @@ func (d *Daemon) ID() *keys.Identity { return d.Chain.Identity() }
 func (d *Daemon) Inbox() Inbox {
 	side := d.Chain.Side(InboxSide)
 	d.inboxOnce.Do(func() { d.inboxWriter = newGroupWriter(side) })
-	return Inbox{Store: side, writer: d.inboxWriter, use: &d.inboxUse}
+	return Inbox{Store: side, home: d.Chain, writer: d.inboxWriter, use: &d.inboxUse}
 }
 
 // Audit is the home's audit log of incoming calls.

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -31,9 +32,29 @@ type Message struct {
 // Quotas.
 type Inbox struct {
 	Store  *chain.Side
+	home   *chain.Chain // Store's, whose disk space Remove gives back
 	writer *groupWriter
 	use    *inboxUse // nil outside the daemon
 }
+
+// HomeInbox is the inbox of the home c, for a command that runs without
+// the daemon (the daemon's is Daemon.Inbox).
+func HomeInbox(c *chain.Chain) Inbox {
+	return Inbox{Store: c.Side(InboxSide), home: c}
+}
+
+// ReclaimAfter is what a Remove frees, in bytes of messages, from which on
+// it gives their disk space back at once (chain.ReclaimSpace). Less waits
+// for the next Remove that does: a message under Badger's value threshold
+// (64 KiB) has its room back through the compactions that writes bring
+// anyway, and a larger one through the next reclaim.
+const ReclaimAfter = 1 << 20
+
+// ErrNotReclaimed is wrapped by the error of a Remove that removed its
+// messages but could not give their disk space back (with chain.ErrNoSpace
+// when the filesystem is too full for the rewrite). The space comes back
+// at the next Remove that frees ReclaimAfter bytes.
+var ErrNotReclaimed = errors.New("the messages are removed, but their disk space is not given back yet")
 
 // Sizes of an inbox key: time, random, sender, body length.
 const (
@@ -60,13 +81,17 @@ func (b Inbox) List(fn func(*Message) error) error {
 }
 
 // Remove deletes the messages stored under keys (Message.Key), in one
-// write, and gives their room back to their senders.
+// write, and gives their room back to their senders; once they held
+// ReclaimAfter bytes or more, it also gives their disk space back to the
+// filesystem before it returns (bounded: see chain.ReclaimSpace). An error
+// wrapping ErrNotReclaimed says the messages are removed all the same.
 func (b Inbox) Remove(ks [][]byte) error {
 	if b.use != nil {
 		if err := b.use.load(b); err != nil { // count what is there before
 			return err
 		}
 	}
+	var freed int64
 	for len(ks) > 0 {
 		n := min(len(ks), maxGroup)
 		held := make([]inboxEntry, 0, n)
@@ -76,6 +101,7 @@ func (b Inbox) Remove(ks [][]byte) error {
 				return err
 			}
 			held = append(held, e)
+			freed += e.size
 		}
 		if err := b.Store.DeleteMany(ks[:n]); err != nil {
 			return fmt.Errorf("daemon: inbox: %w", err)
@@ -86,6 +112,11 @@ func (b Inbox) Remove(ks [][]byte) error {
 			}
 		}
 		ks = ks[n:]
+	}
+	if freed >= ReclaimAfter && b.home != nil {
+		if err := b.home.ReclaimSpace(); err != nil {
+			return fmt.Errorf("daemon: inbox: %w: %w", ErrNotReclaimed, err)
+		}
 	}
 	return nil
 }
