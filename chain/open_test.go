@@ -126,6 +126,11 @@ func TestLongRunCompactsLevelZero(t *testing.T) {
 	if v, err := side.Get([]byte("k00000000")); err != nil || len(v) != len(value) {
 		t.Fatalf("first value after compaction: %d bytes, %v", len(v), err)
 	}
+	// The room a compaction needs counts the tables it rewrites: their
+	// size, which Badger's own Size (metrics, off) would give as 0.
+	if got := c.tablesSize(); got < 4*memTableSize {
+		t.Errorf("tablesSize %d after ten memtables of writes, want at least %d", got, 4*memTableSize)
+	}
 }
 
 // goroutinesIn counts the goroutines whose stack names fn.

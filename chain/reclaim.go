@@ -61,11 +61,7 @@ func (c *Chain) ReclaimSpace() error {
 	if c.closed {
 		return nil
 	}
-	var lsm uint64
-	for _, l := range c.db.Levels() {
-		lsm += uint64(max(l.Size, 0))
-	}
-	if err := roomIn(c.home, reclaimFree+lsm); err != nil {
+	if err := roomIn(c.home, reclaimFree+c.tablesSize()); err != nil {
 		return fmt.Errorf("chain: reclaim space: %w", err)
 	}
 	if err := c.flushAndCompact(); err != nil {

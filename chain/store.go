@@ -376,14 +376,23 @@ func (c *Chain) wrote(n int) {
 	})
 }
 
+// tablesSize is the size of the store's tables, every level (db.Size reads
+// Badger's metrics, which are off).
+func (c *Chain) tablesSize() uint64 {
+	var n uint64
+	for _, l := range c.db.Levels() {
+		n += uint64(max(l.Size, 0))
+	}
+	return n
+}
+
 // compactIfNeeded compacts the store into one level when level 0 holds
 // l0Compact tables or more, and the filesystem has room to write the
 // whole tree again.
 func (c *Chain) compactIfNeeded() {
 	for _, l := range c.db.Levels() {
 		if l.Level == 0 && l.NumTables >= l0Compact {
-			lsm, _ := c.db.Size()
-			if roomIn(c.home, MinFree+uint64(max(lsm, 0))) != nil {
+			if roomIn(c.home, MinFree+c.tablesSize()) != nil {
 				return
 			}
 			// Flush the memtable first so its table is compacted too.
