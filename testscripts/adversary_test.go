@@ -62,32 +62,7 @@ func mustN2N(t *testing.T, dir, home string, args ...string) string {
 // any agent may call, and waits for its address.
 func serveDaemon(t *testing.T, dir string) *served {
 	t.Helper()
-	d := &served{home: filepath.Join(dir, "daemon")}
-	id := mustN2N(t, dir, d.home, "init", "--no-passphrase")
-	var err error
-	if d.agent, err = keys.ParseAgent(id); err != nil {
-		t.Fatal(err)
-	}
-	addrFile := filepath.Join(dir, "daemon.addr")
-	d.cmd = exec.Command("n2n", "--home", d.home, "serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--addr-file", addrFile, "--fn", "echo=cat")
-	d.cmd.Env = append(os.Environ(), "HOME="+dir, "NO_COLOR=1", "N2N_HOME=")
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		d.cmd.Wait()
-	})
-	for i := 0; ; i++ {
-		if b, err := os.ReadFile(addrFile); err == nil && len(b) > 0 {
-			d.addr = strings.Fields(string(b))[0]
-			break
-		}
-		if i == 600 {
-			t.Fatal("the daemon wrote no address")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	d := serveWith(t, dir, "--fn", "echo=cat")
 	mustN2N(t, dir, d.home, "grant", "--unrestricted", "echo")
 	return d
 }
