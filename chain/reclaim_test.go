@@ -5,33 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
-// allocatedSize is the room that the files under dir take on their
-// filesystem: their allocated blocks, not their apparent size (Badger's
-// value-log and memtable files are sparse).
+// allocatedSize is AllocatedSize, failing t on an error.
 func allocatedSize(t testing.TB, dir string) int64 {
 	t.Helper()
-	var n int64
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
-			return err
-		}
-		n += st.Blocks * 512
-		return nil
-	})
+	n, err := AllocatedSize(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

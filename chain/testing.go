@@ -2,10 +2,12 @@ package chain
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/n2n-dev/n2n/keys"
+	"golang.org/x/sys/unix"
 )
 
 // FlipStoredByte corrupts one byte of the stored action seq (offset counts
@@ -51,4 +53,24 @@ func AlterEntry(c *Chain, h keys.Hash, alter func([]byte) []byte) error {
 // would otherwise stall once level 0 is full.
 func StoreOptions(home string) badger.Options {
 	return badgerOptions(filepath.Join(home, dbName), Options{}).WithNumCompactors(2)
+}
+
+// AllocatedSize is the room that the files under dir take on their
+// filesystem: their allocated blocks, not their apparent size (Badger's
+// value-log and memtable files are sparse). It exists for the disk-space
+// tests of this package and of the daemon; nothing in the program calls it.
+func AllocatedSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			return err
+		}
+		n += st.Blocks * 512
+		return nil
+	})
+	return n, err
 }

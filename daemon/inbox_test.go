@@ -2,32 +2,17 @@ package daemon
 
 import (
 	"context"
-	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/n2n-dev/n2n/chain"
-	"golang.org/x/sys/unix"
 )
 
-// allocatedSize is the room that the files under dir take on their
-// filesystem: their allocated blocks, not their apparent size (Badger's
-// value-log and memtable files are sparse).
+// allocatedSize is chain.AllocatedSize, failing t on an error.
 func allocatedSize(t *testing.T, dir string) int64 {
 	t.Helper()
-	var n int64
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
-			return err
-		}
-		n += st.Blocks * 512
-		return nil
-	})
+	n, err := chain.AllocatedSize(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
